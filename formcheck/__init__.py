@@ -1,0 +1,20 @@
+"""formcheck: tells a hip hinge from a rounded lower back, and flags squat and
+deadlift faults, from video.
+
+>>> import formcheck
+>>> report = formcheck.analyze("deadlift.mp4")      # doctest: +SKIP
+>>> report.rep_count, [f.code for f in report.faults]  # doctest: +SKIP
+"""
+
+__version__ = "0.1.0"
+
+
+def analyze(path, out_dir=None, **kwargs):
+    """Analyse a video file (or a saved ``.npz`` landmark track); see
+    :func:`formcheck.pipeline.analyze_video`."""
+    from formcheck.pipeline import analyze_video
+
+    return analyze_video(path, out_dir=out_dir, **kwargs)
+
+
+__all__ = ["analyze", "__version__"]

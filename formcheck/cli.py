@@ -1,0 +1,161 @@
+"""``formcheck`` command line.
+
+Every failure the user can cause ends in one line on stderr and a non-zero
+exit status (2 for bad input, 1 for anything unexpected), never a traceback
+(``--debug`` shows it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from formcheck import __version__
+from formcheck.errors import FormcheckError
+
+EXERCISE_CHOICES = ("auto", "squat", "deadlift")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="formcheck",
+        description="Check squat and deadlift form from video: reps, phases, faults and one cue per rep.",
+    )
+    parser.add_argument("--version", action="version", version=f"formcheck {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    analyze = sub.add_parser(
+        "analyze",
+        help="analyse a video of a set",
+        description="Analyse a video of a squat or deadlift set: writes report.json, angles.csv, "
+        "landmarks.npz and annotated.mp4 to --out and prints a summary.",
+    )
+    analyze.add_argument("video", help="video file (mp4, mov, …) or a landmarks.npz saved by an earlier run")
+    analyze.add_argument("--out", help="output folder (default: ./<video name>.formcheck)")
+    analyze.add_argument("--exercise", choices=EXERCISE_CHOICES, default="auto", help="skip auto-detection")
+    analyze.add_argument("--landmarks", help="re-use a saved landmarks.npz instead of running the pose model")
+    analyze.add_argument("--no-video", action="store_true", help="do not write annotated.mp4")
+    analyze.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    demo = sub.add_parser(
+        "demo",
+        help="render a synthetic deadlift set and analyse it (needs nothing else)",
+        description="Render a short synthetic deadlift set (the project's own mannequin, no third-party "
+        "video) and analyse it end to end.",
+    )
+    demo.add_argument("--out", default="formcheck-demo", help="output folder (default: ./formcheck-demo)")
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    evaluate = sub.add_parser(
+        "eval",
+        help="evaluate against a labelled clip set",
+        description="Run the analysis over every clip in a LABELS.csv (columns clip, exercise, view, "
+        "rep_count, …; clip paths relative to the CSV) and print per-clip results and totals.",
+    )
+    evaluate.add_argument("labels", help="LABELS.csv")
+    evaluate.add_argument("--cache", help="folder to cache landmark tracks in (re-runs skip the pose model)")
+    evaluate.add_argument("--only", action="append", default=[], help="only clips whose path contains this")
+
+    synth = sub.add_parser("synth", help="render a synthetic lift with ground truth", add_help=False)
+    synth.add_argument("synth_args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return _dispatch(args)
+    except FormcheckError as exc:
+        print(f"formcheck: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("formcheck: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last line of defence: one line, not a traceback
+        if args.debug:
+            raise
+        print(f"formcheck: internal error: {exc.__class__.__name__}: {exc} (rerun with --debug)", file=sys.stderr)
+        return 1
+
+
+def _dispatch(args) -> int:
+    if args.command == "analyze":
+        return _cmd_analyze(args)
+    if args.command == "demo":
+        return _cmd_demo(args)
+    if args.command == "eval":
+        from formcheck.evaluate import run_eval
+
+        return run_eval(Path(args.labels), cache=args.cache, only=args.only)
+    if args.command == "synth":
+        from formcheck.synth.__main__ import main as synth_main
+
+        return synth_main(args.synth_args)
+    raise AssertionError(args.command)
+
+
+def _cmd_analyze(args) -> int:
+    from formcheck.pipeline import analyze_video
+
+    video = Path(args.video)
+    if not video.exists():
+        raise FormcheckError(f"{video} does not exist")
+    out = Path(args.out) if args.out else Path.cwd() / f"{video.stem}.formcheck"
+    report = _run_with_progress(
+        lambda progress: analyze_video(
+            video,
+            out,
+            exercise=args.exercise,
+            landmarks=args.landmarks,
+            video=not args.no_video,
+            progress=progress,
+        ),
+        video,
+        quiet=args.quiet,
+    )
+    print(report.summary())
+    print(f"Results in {out}{os.sep}")
+    return 0
+
+
+def _cmd_demo(args) -> int:
+    from formcheck.pipeline import analyze_video
+    from formcheck.synth import demo_spec, write_clip
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    clip = out / "demo_deadlift.mp4"
+    print(f"Rendering a synthetic deadlift set to {clip} …", file=sys.stderr)
+    truth = write_clip(clip, demo_spec())
+    report = _run_with_progress(lambda progress: analyze_video(clip, out, progress=progress), clip, quiet=args.quiet)
+    print(report.summary())
+    print(f"Ground truth: {len(truth.rep_bounds)} reps rendered. Results in {out}{os.sep}")
+    return 0
+
+
+def _run_with_progress(job, video: Path, quiet: bool):
+    """Run ``job(progress_callback)`` with a progress bar on stderr when it is a terminal."""
+    if quiet or not sys.stderr.isatty() or video.suffix.lower() == ".npz":
+        return job(None)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from formcheck.source import probe
+
+    total = probe(video).frame_count or None
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} frames"),
+        TimeRemainingColumn(), transient=True,
+    ) as bar:
+        task = bar.add_task(f"analysing {video.name}", total=total)
+        return job(lambda n: bar.update(task, completed=n))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""Conventional deadlift plug-in (barbell, kettlebell).
+
+Depth signal: the landmark hip angle (hip flexion): about 0–15° at lockout,
+90–140° at the floor. A rep is a pull from the floor to lockout; the lowering
+after it belongs to the same rep.
+
+Faults
+------
+``hips_rise_early``  the hips shoot up before the shoulders as the bar leaves
+    the floor: the trunk tips toward horizontal during the first part of the
+    pull. Measured as the largest increase of trunk inclination (degrees) over
+    the first 40 % of the pull, relative to the set-up.
+``squatted_start``  the lifter starts the pull with the hips too low, like a
+    squat: knee flexion at the start of the pull (degrees).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from formcheck.exercises.base import Exercise, value_at
+from formcheck.faults import Fault, RepContext, Threshold
+from formcheck.reps import RepRule
+
+LOCKOUT_HIP_FLEXION_DEG = 15.0
+FLOOR_HIP_FLEXION_DEG = 105.0
+
+
+def depth(signals) -> np.ndarray:
+    return (signals["hip_flexion"] - LOCKOUT_HIP_FLEXION_DEG) / (FLOOR_HIP_FLEXION_DEG - LOCKOUT_HIP_FLEXION_DEG)
+
+
+def _pull_window(ctx: RepContext, fraction: float) -> slice:
+    ascent = ctx.phase("ascent")
+    start = ctx.rep.bottom
+    stop = start + max(2, int(round((ascent.stop - start) * fraction)))
+    return slice(start, min(stop, ascent.stop))
+
+
+def check_hips_rise_early(ctx: RepContext) -> Fault | None:
+    trunk = ctx.signals["trunk_inclination"]
+    window = _pull_window(ctx, 0.4)
+    start_value = trunk[ctx.rep.bottom]
+    if not np.isfinite(start_value) or not np.isfinite(trunk[window]).any():
+        return None
+    rise = float(np.nanmax(trunk[window]) - start_value)
+    return ctx.make_fault(
+        "hips_rise_early",
+        rise,
+        (window.start, window.stop),
+        cue="Push the floor away: chest and hips rise together.",
+        message=f"the back tipped {rise:.0f}° toward horizontal as the bar left the floor",
+        unit="deg",
+    )
+
+
+def check_squatted_start(ctx: RepContext) -> Fault | None:
+    knee = value_at(ctx.signals["knee_flexion"], ctx.rep.bottom)
+    return ctx.make_fault(
+        "squatted_start",
+        knee,
+        (ctx.phase("setup").start, ctx.rep.bottom + 1),
+        cue="Hips higher at the start: shins near vertical, hinge more.",
+        message=f"the knees were bent {knee:.0f}° at the start of the pull",
+        unit="deg",
+    )
+
+
+def metrics(ctx: RepContext) -> dict[str, float]:
+    s, rep = ctx.signals, ctx.rep
+    lockout = ctx.phase("lockout")
+    return {
+        "start_hip_flexion_deg": value_at(s["hip_flexion"], rep.bottom),
+        "start_knee_flexion_deg": value_at(s["knee_flexion"], rep.bottom),
+        "start_trunk_inclination_deg": value_at(s["trunk_inclination"], rep.bottom),
+        "lockout_hip_flexion_deg": float(np.nanmin(s["hip_flexion"][lockout])) if np.isfinite(s["hip_flexion"][lockout]).any() else float("nan"),
+    }
+
+
+EXERCISE = Exercise(
+    name="deadlift",
+    title="Deadlift",
+    rule=RepRule(style="down_up", enter=0.55, exit=0.2, min_rep_s=0.4),
+    depth=depth,
+    checks=(
+        ("hips_rise_early", check_hips_rise_early),
+        ("squatted_start", check_squatted_start),
+    ),
+    thresholds={
+        "hips_rise_early": Threshold(caution=8.0, fault=15.0),
+        "squatted_start": Threshold(caution=95.0, fault=110.0),
+    },
+    metrics=metrics,
+)

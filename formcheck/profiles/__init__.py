@@ -1,0 +1,1 @@
+"""Threshold profiles (TOML) shipped with formcheck."""

@@ -1,0 +1,211 @@
+"""The analysis result: dataclasses, ``report.json`` (versioned), ``angles.csv``
+and the plain-language summary. Schema documented in ``docs/report-schema.md``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from formcheck.faults import Fault
+
+#: Bump the major number on incompatible changes of report.json.
+SCHEMA_VERSION = "1.0"
+
+_PHASE_WORDS = {"setup": "set-up", "descent": "descent", "bottom": "bottom", "ascent": "ascent", "lockout": "lockout"}
+
+
+@dataclass(frozen=True)
+class RepResult:
+    """One rep in the report (times in seconds from the start of the video)."""
+
+    index: int
+    start_s: float
+    bottom_s: float
+    end_s: float
+    phases: dict[str, tuple[float, float]]
+    metrics: dict[str, float]
+    faults: tuple[Fault, ...]
+    cue: str | None
+    start_frame: int = 0
+    bottom_frame: int = 0
+    end_frame: int = 0
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "start_s": _round(self.start_s),
+            "bottom_s": _round(self.bottom_s),
+            "end_s": _round(self.end_s),
+            "duration_s": _round(self.duration_s),
+            "frames": {"start": self.start_frame, "bottom": self.bottom_frame, "end": self.end_frame},
+            "phases": {k: [_round(a), _round(b)] for k, (a, b) in self.phases.items()},
+            "metrics": {k: _round(v) for k, v in self.metrics.items()},
+            "faults": [f.to_dict() for f in self.faults],
+            "cue": self.cue,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class Report:
+    """Everything ``formcheck analyze`` found in one video.
+
+    ``frames`` is the per-frame table (column name → array); see
+    :meth:`to_dataframe` and :meth:`write_angles_csv`.
+    """
+
+    source: str
+    exercise: str
+    exercise_source: str  # "auto" or "user"
+    view: str
+    sideness_deg: float
+    duration_s: float
+    fps: float
+    frame_count: int
+    pose_detected_fraction: float
+    reps: tuple[RepResult, ...]
+    notes: tuple[str, ...]
+    not_assessable: dict[str, str]
+    frames: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
+    units: dict[str, str] = field(repr=False, default_factory=dict)
+    formcheck_version: str = ""
+
+    @property
+    def rep_count(self) -> int:
+        return len(self.reps)
+
+    @property
+    def faults(self) -> list[Fault]:
+        return [f for rep in self.reps for f in rep.faults]
+
+    # ------------------------------------------------------------------ text
+    def summary(self) -> str:
+        """A few plain-language lines for the terminal."""
+        name = self.exercise if self.exercise != "unknown" else "Exercise not recognised"
+        lines = [f"{name.capitalize()} · {self.view} view · {self.rep_count} rep{'s' if self.rep_count != 1 else ''}"]
+        for rep in self.reps:
+            if rep.faults:
+                worst = ", ".join(f"{f.code.replace('_', ' ')} ({f.severity})" for f in rep.faults)
+                lines.append(f"  Rep {rep.index} ({rep.start_s:.1f}–{rep.end_s:.1f} s): {worst}. {rep.cue}")
+            else:
+                lines.append(f"  Rep {rep.index} ({rep.start_s:.1f}–{rep.end_s:.1f} s): no faults found.")
+        lines.extend(f"  Note: {note}" for note in self.notes)
+        lines.extend(f"  Not assessed — {code.replace('_', ' ')}: {why}" for code, why in self.not_assessable.items())
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ JSON
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "formcheck_version": self.formcheck_version,
+            "source": self.source,
+            "exercise": self.exercise,
+            "exercise_source": self.exercise_source,
+            "view": {"label": self.view, "sideness_deg": _round(self.sideness_deg)},
+            "video": {
+                "duration_s": _round(self.duration_s),
+                "fps": _round(self.fps),
+                "frames": self.frame_count,
+                "pose_detected_fraction": _round(self.pose_detected_fraction),
+            },
+            "rep_count": self.rep_count,
+            "reps": [r.to_dict() for r in self.reps],
+            "fault_counts": _fault_counts(self.faults),
+            "notes": list(self.notes),
+            "not_assessable": dict(self.not_assessable),
+            "summary": self.summary(),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False, default=_json_default)
+
+    def write_json(self, path: str | os.PathLike) -> Path:
+        return write_text_atomic(path, self.to_json() + "\n")
+
+    # ------------------------------------------------------------------ per-frame table
+    def write_angles_csv(self, path: str | os.PathLike) -> Path:
+        """Per-frame table; the header names carry the units, e.g. ``knee_flexion_deg``."""
+        columns = list(self.frames)
+        header = [_with_unit(c, self.units.get(c, "")) for c in columns]
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(header)
+        n = len(self.frames[columns[0]]) if columns else 0
+        for i in range(n):
+            writer.writerow([_csv_value(self.frames[c][i]) for c in columns])
+        return write_text_atomic(path, buffer.getvalue())
+
+    def to_dataframe(self):
+        """The per-frame table as a pandas DataFrame (needs ``pandas``)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("Report.to_dataframe() needs pandas: pip install pandas") from None
+        return pd.DataFrame({_with_unit(c, self.units.get(c, "")): v for c, v in self.frames.items()})
+
+
+def _fault_counts(faults: list[Fault]) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {}
+    for f in faults:
+        counts.setdefault(f.code, {"caution": 0, "fault": 0})[f.severity] += 1
+    return counts
+
+
+def _with_unit(name: str, unit: str) -> str:
+    return f"{name}_{unit}" if unit and not name.endswith(unit) else name
+
+
+def _csv_value(value) -> str:
+    if isinstance(value, (float, np.floating)):
+        return "" if not np.isfinite(value) else f"{value:.4g}"
+    return str(value)
+
+
+def _round(value, digits: int = 3):
+    if value is None:
+        return None
+    value = float(value)
+    return round(value, digits) if np.isfinite(value) else None
+
+
+def _json_default(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return _round(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write a text file so that readers see the old or the new file, never half of one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, _default_file_mode())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _default_file_mode() -> int:
+    """0o666 less the process umask: what ``open()`` would have given the file
+    (``mkstemp`` creates files readable by the owner only)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask

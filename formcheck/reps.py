@@ -1,0 +1,235 @@
+"""Rep segmentation on a normalised depth signal, shared by offline and live analysis.
+
+Each exercise turns its kinematics into a *depth* ``d(t)``: 0 at the top
+(standing / lockout), 1 at a typical bottom. A two-threshold state machine
+(hysteresis) turns ``d`` into alternating *up* and *down* episodes: it goes
+down when ``d ≥ enter`` and back up only when ``d ≤ exit``, so noise around a
+threshold never double-counts and a half-way bounce stays one rep. Frames
+without a usable pose (NaN) keep the state; a gap longer than ``max_gap_s``
+resets it, so a rep is never stitched across a person leaving the frame.
+
+Two rep styles:
+
+``"up_down_up"`` (squat, good morning, …)
+    A rep is top → bottom → top: an up, a down and an up episode. A clip that
+    starts or ends in the hole does not count that partial rep.
+``"down_up"`` (deadlift)
+    A rep is a pull from the floor to lockout: a down episode followed by an up
+    episode. The first descent from standing is the set-up, not a rep; the
+    lowering after a lockout belongs to that rep.
+
+:class:`RepCounter` is the causal machine (one sample at a time, as in live
+use); :func:`segment_reps` runs it over a whole clip and adds the phases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+PHASES = ("setup", "descent", "bottom", "ascent", "lockout")
+
+
+@dataclass(frozen=True)
+class RepRule:
+    """How reps are cut from the depth signal.
+
+    Attributes
+    ----------
+    style : str
+        ``"up_down_up"`` or ``"down_up"`` (module docstring).
+    enter, exit : float
+        Depth thresholds of the hysteresis (``exit < enter``).
+    min_rep_s : float
+        Shortest counted rep (squat: top to top; deadlift: floor to lockout).
+    max_gap_s : float
+        Longest run of missing pose bridged without resetting.
+    near : float
+        Depth tolerance that defines "still at the top / bottom" for phase edges.
+    """
+
+    style: str = "up_down_up"
+    enter: float = 0.5
+    exit: float = 0.2
+    min_rep_s: float = 0.6
+    max_gap_s: float = 0.5
+    near: float = 0.08
+
+
+@dataclass(frozen=True)
+class Rep:
+    """One counted rep: frame indices into the analysed track.
+
+    ``phases`` maps phase names (see :data:`PHASES`) to ``[start, stop)`` frame
+    ranges; phases that do not occur are absent.
+    """
+
+    index: int
+    start: int
+    bottom: int
+    end: int
+    phases: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+@dataclass
+class RepEvent:
+    """What :meth:`RepCounter.update` reports: a completed rep's key frames."""
+
+    kind: str  # "rep"
+    start: int
+    bottom: int
+    top: int
+
+
+class RepCounter:
+    """Causal hysteresis rep counter (see module docstring).
+
+    Feed samples with :meth:`update`; it returns a :class:`RepEvent` on the
+    sample at which a rep is complete (squat: back at the top; deadlift: at
+    lockout), else None. Frame numbers count the samples fed, from 0.
+    """
+
+    def __init__(self, rule: RepRule):
+        self.rule = rule
+        self.reset()
+
+    def reset(self) -> None:
+        self.state: str | None = None  # "up", "down", or None before a valid sample
+        self.count = 0
+        self._frame = -1
+        self._last_valid_t: float | None = None
+        self._extreme: tuple[int, float, float] = (0, 0.0, 0.0)  # (frame, time, depth) of the episode
+        self._last_top: tuple[int, float] | None = None  # last frame near the top of the up episode
+        self._seen_up = False
+
+    def update(self, time_s: float, depth: float) -> RepEvent | None:
+        """Feed one sample; returns the rep completed by it, if any."""
+        self._frame += 1
+        frame, rule = self._frame, self.rule
+        if not np.isfinite(depth):
+            if self._last_valid_t is not None and time_s - self._last_valid_t > rule.max_gap_s:
+                self.state, self._seen_up, self._last_top = None, False, None
+            return None
+        self._last_valid_t = time_s
+        if self.state is None:
+            self.state = "down" if depth >= rule.enter else "up"
+            self._seen_up = self.state == "up"
+            self._extreme = (frame, time_s, depth)
+            self._last_top = (frame, time_s) if self.state == "up" else None
+            return None
+        if self.state == "up":
+            if depth < self._extreme[2]:
+                self._extreme = (frame, time_s, depth)
+            if depth <= self._extreme[2] + rule.near:
+                self._last_top = (frame, time_s)
+            if depth >= rule.enter:
+                self.state = "down"
+                self._extreme = (frame, time_s, depth)
+            return None
+        if depth > self._extreme[2]:
+            self._extreme = (frame, time_s, depth)
+        if depth > rule.exit:
+            return None
+        # Back at the top: a down episode has ended.
+        bottom_frame, bottom_t, _ = self._extreme
+        if rule.style == "up_down_up":
+            start = self._last_top if self._seen_up else None  # None: started in the hole
+        else:
+            start = (bottom_frame, bottom_t)  # the pull starts at the floor
+        self.state = "up"
+        self._seen_up = True
+        self._extreme = (frame, time_s, depth)
+        self._last_top = (frame, time_s)
+        if start is None or time_s - start[1] < rule.min_rep_s:
+            return None
+        self.count += 1
+        return RepEvent("rep", start[0], bottom_frame, frame)
+
+
+def segment_reps(time_s: np.ndarray, depth: np.ndarray, rule: RepRule) -> list[Rep]:
+    """Cut a whole clip into reps with phases.
+
+    Parameters
+    ----------
+    time_s : ndarray, shape (n,)
+    depth : ndarray, shape (n,)
+        Normalised depth (0 top, 1 bottom), NaN where unusable.
+    rule : RepRule
+
+    Returns
+    -------
+    list of Rep
+    """
+    counter = RepCounter(rule)
+    events = []
+    for t, d in zip(time_s, depth):
+        event = counter.update(float(t), float(d))
+        if event is not None:
+            events.append(event)
+    reps = []
+    for k, event in enumerate(events):
+        next_start = events[k + 1].start if k + 1 < len(events) else len(depth)
+        prev_end = reps[-1].end if reps else 0
+        reps.append(rep_with_phases(k + 1, event, depth, rule, prev_end, next_start))
+    return reps
+
+
+def _near_run(depth: np.ndarray, index: int, target: float, tol: float, step: int, limit: int) -> int:
+    """Walk from ``index`` in direction ``step`` while depth stays within ``tol`` of
+    ``target`` (NaN counts as staying); return the last index inside."""
+    i = index
+    while 0 <= i + step < len(depth) and (i + step - limit) * step <= 0:
+        value = depth[i + step]
+        if np.isfinite(value) and abs(value - target) > tol:
+            break
+        i += step
+    return i
+
+
+def rep_with_phases(index: int, event: RepEvent, depth: np.ndarray, rule: RepRule, prev_end: int, next_start: int) -> Rep:
+    d = depth
+    tol = rule.near
+    bottom_value = d[event.bottom]
+    if rule.style == "up_down_up":
+        # Descent starts when the lifter leaves the top for good.
+        descent_start = event.start
+        bottom_start = _near_run(d, event.bottom, bottom_value, tol, -1, descent_start)
+        bottom_end = _near_run(d, event.bottom, bottom_value, tol, +1, event.top)
+        top_value = np.nanmin(d[event.top : max(next_start, event.top + 1)])
+        ascent_end = event.top
+        while ascent_end + 1 < next_start and np.isfinite(d[ascent_end]) and d[ascent_end] > top_value + tol:
+            ascent_end += 1
+        end = _near_run(d, ascent_end, top_value, tol, +1, next_start - 1) + 1
+        end = max(end, ascent_end + 1)
+        phases = {
+            "setup": (prev_end, descent_start),
+            "descent": (descent_start, bottom_start),
+            "bottom": (bottom_start, bottom_end + 1),
+            "ascent": (bottom_end + 1, ascent_end),
+            "lockout": (ascent_end, end),
+        }
+        start = descent_start
+    else:
+        # Deadlift: the set-up is the time at the floor before the pull.
+        pull_start = event.start
+        setup_start = _near_run(d, pull_start, bottom_value, tol, -1, prev_end)
+        top_value = np.nanmin(d[event.top : max(next_start, event.top + 1)])
+        lockout_start = event.top
+        while lockout_start + 1 < next_start and np.isfinite(d[lockout_start]) and d[lockout_start] > top_value + tol:
+            lockout_start += 1
+        lockout_end = _near_run(d, lockout_start, top_value, tol, +1, next_start - 1) + 1
+        # The lowering runs until the next pull's set-up (or the clip's end).
+        end = next_start if next_start < len(d) else len(d)
+        if next_start < len(d):
+            end = _near_run(d, next_start, d[next_start], tol, -1, lockout_end)
+        phases = {
+            "setup": (setup_start, pull_start),
+            "bottom": (pull_start, pull_start + 1),
+            "ascent": (pull_start + 1, lockout_start),
+            "lockout": (lockout_start, lockout_end),
+            "descent": (lockout_end, max(end, lockout_end)),
+        }
+        start = setup_start
+    phases = {name: (int(a), int(b)) for name, (a, b) in phases.items() if b > a}
+    return Rep(index=index, start=int(start), bottom=int(event.bottom), end=int(max(end, event.top + 1)), phases=phases)

@@ -1,0 +1,1 @@
+"""Bundled model files (the MediaPipe pose landmarker .task bundle); see NOTICE.md."""
