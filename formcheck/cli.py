@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from formcheck import __version__
-from formcheck.errors import FormcheckError
+from formcheck.errors import FormcheckError, NoPersonError
 
 EXERCISE_CHOICES = ("auto", "squat", "deadlift")
 
@@ -72,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return _dispatch(args)
+    except NoPersonError as exc:
+        print(f"formcheck: error: {exc}", file=sys.stderr)
+        return 3
     except FormcheckError as exc:
         print(f"formcheck: error: {exc}", file=sys.stderr)
         return 2
@@ -122,6 +125,8 @@ def _cmd_analyze(args) -> int:
     )
     print(report.summary())
     print(f"Results in {out}{os.sep}")
+    if report.pose_detected_fraction == 0:
+        raise NoPersonError(f"no person was found in {video} (report written to {out}{os.sep})")
     return 0
 
 

@@ -27,8 +27,10 @@ def hampel_mask(x: np.ndarray, window: int = 7, n_sigmas: float = 4.0) -> np.nda
     size = (window,) + (1,) * (x.ndim - 1)
     median = ndimage.median_filter(filled, size=size, mode="nearest")
     mad = ndimage.median_filter(np.abs(filled - median), size=size, mode="nearest")
-    # A floor on the spread keeps perfectly still stretches from flagging noise.
-    scale = np.maximum(1.4826 * mad, 1e-3 * (np.nanstd(x, axis=0, keepdims=True) + 1e-9))
+    # A floor on the spread (2 % of the signal's range) keeps still stretches
+    # and the smooth turning points of a movement from being flagged.
+    spread = np.nanpercentile(x, 95, axis=0, keepdims=True) - np.nanpercentile(x, 5, axis=0, keepdims=True)
+    scale = np.maximum(1.4826 * mad, 0.02 * spread + 1e-9)
     return np.isfinite(x) & (np.abs(x - median) > n_sigmas * scale)
 
 

@@ -17,8 +17,10 @@ past, or a spectator at the edge of the frame, does not steal the track.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.resources
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -77,9 +79,6 @@ class PoseEstimator:
 
     def __init__(self, options: PoseOptions = PoseOptions()):
         # Imported here so that analysing a saved track never loads mediapipe.
-        # Quiet the native libraries' start-up chatter on stderr.
-        os.environ.setdefault("GLOG_minloglevel", "2")
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         from mediapipe.tasks.python import BaseOptions
         from mediapipe.tasks.python.vision import PoseLandmarker, PoseLandmarkerOptions, RunningMode
 
@@ -87,18 +86,20 @@ class PoseEstimator:
         if not model_path.is_file():
             raise InputError(f"pose model {model_path} is missing; reinstall formcheck")
         self.options = options
-        self._landmarker = PoseLandmarker.create_from_options(
-            PoseLandmarkerOptions(
-                base_options=BaseOptions(model_asset_path=str(model_path)),
-                running_mode=RunningMode.VIDEO,
-                num_poses=options.num_poses,
-                min_pose_detection_confidence=options.min_detection_confidence,
-                min_pose_presence_confidence=options.min_presence_confidence,
-                min_tracking_confidence=options.min_tracking_confidence,
-                output_segmentation_masks=options.with_mask,
+        with _native_stderr_silenced():
+            self._landmarker = PoseLandmarker.create_from_options(
+                PoseLandmarkerOptions(
+                    base_options=BaseOptions(model_asset_path=str(model_path)),
+                    running_mode=RunningMode.VIDEO,
+                    num_poses=options.num_poses,
+                    min_pose_detection_confidence=options.min_detection_confidence,
+                    min_pose_presence_confidence=options.min_presence_confidence,
+                    min_tracking_confidence=options.min_tracking_confidence,
+                    output_segmentation_masks=options.with_mask,
+                )
             )
-        )
         self._last_ms = -1
+        self._first = True
 
     def __enter__(self) -> "PoseEstimator":
         return self
@@ -130,7 +131,13 @@ class PoseEstimator:
         time_ms = max(int(round(time_s * 1000.0)), self._last_ms + 1)
         self._last_ms = time_ms
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=model_input)
-        result = self._landmarker.detect_for_video(image, time_ms)
+        if self._first:
+            # The native graph logs warnings on its first frame; keep the user's terminal clean.
+            with _native_stderr_silenced():
+                result = self._landmarker.detect_for_video(image, time_ms)
+            self._first = False
+        else:
+            result = self._landmarker.detect_for_video(image, time_ms)
         in_h, in_w = model_input.shape[:2]
         people = []
         for i, image_landmarks in enumerate(result.pose_landmarks):
@@ -165,6 +172,24 @@ class PoseEstimator:
                 )
             )
         return people
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Redirect file descriptor 2 to /dev/null: the TFLite/absl start-up
+    messages are written by native code that Python logging cannot reach."""
+    if os.environ.get("FORMCHECK_NATIVE_LOGS"):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _model_input(frame_bgr: np.ndarray, max_side: int | None) -> tuple[np.ndarray, float]:

@@ -47,6 +47,9 @@ class RepRule:
         Longest run of missing pose bridged without resetting.
     near : float
         Depth tolerance that defines "still at the top / bottom" for phase edges.
+    hold_s : float
+        A threshold must stay crossed this long before the state changes
+        (debounce), so one-frame pose glitches never start or end a rep.
     """
 
     style: str = "up_down_up"
@@ -55,6 +58,7 @@ class RepRule:
     min_rep_s: float = 0.6
     max_gap_s: float = 0.5
     near: float = 0.08
+    hold_s: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,16 @@ class RepCounter:
         self._extreme: tuple[int, float, float] = (0, 0.0, 0.0)  # (frame, time, depth) of the episode
         self._last_top: tuple[int, float] | None = None  # last frame near the top of the up episode
         self._seen_up = False
+        self._crossed_since: float | None = None  # time the pending threshold crossing began
+
+    def _held(self, crossed: bool, time_s: float) -> bool:
+        """True once a threshold crossing has lasted ``hold_s``."""
+        if not crossed:
+            self._crossed_since = None
+            return False
+        if self._crossed_since is None:
+            self._crossed_since = time_s
+        return time_s - self._crossed_since >= self.rule.hold_s
 
     def update(self, time_s: float, depth: float) -> RepEvent | None:
         """Feed one sample; returns the rep completed by it, if any."""
@@ -123,14 +137,16 @@ class RepCounter:
                 self._extreme = (frame, time_s, depth)
             if depth <= self._extreme[2] + rule.near:
                 self._last_top = (frame, time_s)
-            if depth >= rule.enter:
+            if self._held(depth >= rule.enter, time_s):
                 self.state = "down"
+                self._crossed_since = None
                 self._extreme = (frame, time_s, depth)
             return None
         if depth > self._extreme[2]:
             self._extreme = (frame, time_s, depth)
-        if depth > rule.exit:
+        if not self._held(depth <= rule.exit, time_s):
             return None
+        self._crossed_since = None
         # Back at the top: a down episode has ended.
         bottom_frame, bottom_t, _ = self._extreme
         if rule.style == "up_down_up":

@@ -1,4 +1,9 @@
-"""Silhouette geometry: where the person's mask ends on each side of the trunk."""
+"""Trunk outline from a person mask: the edge points stored in ``PoseTrack.trunk_edges``.
+
+Used on MediaPipe's segmentation mask by the pose stage and on the exact
+rendered silhouette by the synthetic-data factory, so both produce the same
+kind of numbers.
+"""
 
 from __future__ import annotations
 
@@ -7,58 +12,85 @@ import numpy as np
 
 from formcheck.track import TRUNK_STATIONS
 
-_STEP_PX = 0.5
-
 
 def trunk_edges_from_mask(
-    mask: np.ndarray, hip_xy, shoulder_xy, stations: int = TRUNK_STATIONS
+    mask: np.ndarray,
+    hip_xy: np.ndarray,
+    shoulder_xy: np.ndarray,
+    stations: int = TRUNK_STATIONS,
+    threshold: float = 0.5,
+    step_px: float = 0.5,
 ) -> np.ndarray:
-    """Mask boundary points on both sides of the hip→shoulder line.
+    """Silhouette edge points on both sides of the hip→shoulder axis.
+
+    At ``stations`` evenly spaced points from ``hip_xy`` (station 0) to
+    ``shoulder_xy`` (last station), march perpendicular to the axis, on each
+    side, until the mask drops below ``threshold``; the crossing is located to
+    sub-pixel precision by linear interpolation between bilinear samples.
 
     Parameters
     ----------
-    mask : ndarray, shape (H, W)
-        Person mask, float in [0, 1] (or bool/uint8 0/1).
-    hip_xy, shoulder_xy : array-like, shape (2,)
-        Hip and shoulder midpoints in the mask's pixel coordinates.
+    mask : ndarray (H, W)
+        Person mask: float in [0, 1], bool, or uint8 (0/255 or 0/1).
+        Pixel centres are at integer coordinates.
+    hip_xy, shoulder_xy : array-like (2,)
+        Image points (x right, y down), usually landmark midpoints.
     stations : int
-        Evenly spaced stations from the hip (0) to the shoulder (last).
+    threshold : float
+    step_px : float
+        Sampling step along each ray.
 
     Returns
     -------
-    ndarray, shape (stations, 2, 2)
-        ``[station, side] → (x, y)``; side 0 lies along the +normal (the
-        hip→shoulder direction turned 90° clockwise on screen), side 1 along
-        −normal. NaN where the mask has no edge within one trunk length, or
-        the axis point itself is outside the mask.
+    ndarray (stations, 2, 2) float32
+        ``[k, side] = (x, y)``. With ``a`` the unit hip→shoulder vector, side 0
+        is the +normal side, normal ``(-a_y, a_x)`` (``a`` turned 90°
+        clockwise on screen), side 1 the opposite. NaN where the station point
+        itself lies outside the mask, where no edge is met within one trunk
+        length, or when the axis is undefined.
     """
-    hip = np.asarray(hip_xy, np.float64)
-    shoulder = np.asarray(shoulder_xy, np.float64)
     out = np.full((stations, 2, 2), np.nan, np.float32)
+    hip = np.asarray(hip_xy, np.float64).reshape(2)
+    shoulder = np.asarray(shoulder_xy, np.float64).reshape(2)
     axis = shoulder - hip
     length = float(np.hypot(*axis))
-    if not np.isfinite(length) or length < 4:
+    if not np.isfinite(length) or length < 1.0 or stations < 1:
         return out
-    along = axis / length
-    normal = np.array([-along[1], along[0]])
-    base = hip + np.linspace(0.0, 1.0, stations)[:, None] * axis  # (S, 2)
-    steps = np.arange(0.0, length, _STEP_PX)  # (K,)
-    values = np.asarray(mask, np.float32)
-    for side, sign in enumerate((1.0, -1.0)):
-        points = base[:, None, :] + sign * steps[None, :, None] * normal  # (S, K, 2)
-        sampled = cv2.remap(
-            values, points[..., 0].astype(np.float32), points[..., 1].astype(np.float32),
-            cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0,
-        )
-        outside = sampled < 0.5
-        first = np.argmax(outside, axis=1)  # first step outside the mask
-        found = outside.any(axis=1) & (first > 0)
-        rows = np.flatnonzero(found)
-        k = first[rows]
-        inside_value = sampled[rows, k - 1]
-        outside_value = sampled[rows, k]
-        # Sub-pixel: linear interpolation of where the mask crosses 0.5.
-        frac = (inside_value - 0.5) / np.maximum(inside_value - outside_value, 1e-6)
-        distance = steps[k - 1] + np.clip(frac, 0.0, 1.0) * _STEP_PX
-        out[rows, side] = base[rows] + sign * distance[:, None] * normal
+    a = axis / length
+    normal = np.array([-a[1], a[0]])
+    values = _as_float_mask(mask)
+
+    base = hip + np.linspace(0.0, 1.0, stations)[:, None] * axis             # (K, 2)
+    dist = np.arange(0.0, length + step_px, step_px)                           # (M,)
+    signs = np.array([1.0, -1.0])
+    rays = (base[None, :, None, :]
+            + signs[:, None, None, None] * dist[None, None, :, None] * normal)  # (2, K, M, 2)
+    flat = rays.reshape(2 * stations, len(dist), 2).astype(np.float32)
+    samples = cv2.remap(values, flat[..., 0], flat[..., 1], cv2.INTER_LINEAR,
+                        borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)      # (2K, M)
+    inside = samples >= threshold
+    first_out = np.argmax(~inside, axis=1)
+    found = inside[:, 0] & (~inside).any(axis=1)
+    rows = np.nonzero(found)[0]
+    j = first_out[rows]
+    v0, v1 = samples[rows, j - 1], samples[rows, j]
+    frac = (v0 - threshold) / np.maximum(v0 - v1, 1e-12)
+    d = (j - 1 + frac) * step_px
+    side, station = rows // stations, rows % stations
+    points = base[station] + (signs[side] * d)[:, None] * normal
+    out[station, side] = points.astype(np.float32)
     return out
+
+
+def _as_float_mask(mask: np.ndarray) -> np.ndarray:
+    mask = np.asarray(mask)
+    if mask.ndim != 2:
+        raise ValueError(f"mask must be 2-D, got shape {mask.shape}")
+    if mask.dtype == np.float32:
+        return mask
+    if mask.dtype == np.bool_:
+        return mask.astype(np.float32)
+    if mask.dtype == np.uint8:
+        scale = 255.0 if mask.max(initial=0) > 1 else 1.0
+        return mask.astype(np.float32) / np.float32(scale)
+    return mask.astype(np.float32)

@@ -30,17 +30,31 @@ def depth(signals) -> np.ndarray:
     return (signals["hip_flexion"] - LOCKOUT_HIP_FLEXION_DEG) / (FLOOR_HIP_FLEXION_DEG - LOCKOUT_HIP_FLEXION_DEG)
 
 
+def pull_start(ctx: RepContext) -> int:
+    """Frame where the pull begins: the hips' lowest point before lockout.
+
+    Not the deepest hip angle: when the hips shoot up first the hip angle
+    stays closed while the hips rise, and the pull has already begun.
+    """
+    hip = ctx.signals["hip_height"]
+    lockout = ctx.phase("lockout").start
+    window = hip[ctx.rep.start : max(lockout, ctx.rep.start + 1)]
+    if not np.isfinite(window).any():
+        return ctx.rep.bottom
+    return ctx.rep.start + int(np.nanargmin(window))
+
+
 def _pull_window(ctx: RepContext, fraction: float) -> slice:
-    ascent = ctx.phase("ascent")
-    start = ctx.rep.bottom
-    stop = start + max(2, int(round((ascent.stop - start) * fraction)))
-    return slice(start, min(stop, ascent.stop))
+    start = pull_start(ctx)
+    lockout = max(ctx.phase("lockout").start, start + 2)
+    stop = start + max(2, int(round((lockout - start) * fraction)))
+    return slice(start, min(stop, lockout))
 
 
 def check_hips_rise_early(ctx: RepContext) -> Fault | None:
     trunk = ctx.signals["trunk_inclination"]
     window = _pull_window(ctx, 0.4)
-    start_value = trunk[ctx.rep.bottom]
+    start_value = trunk[window.start]
     if not np.isfinite(start_value) or not np.isfinite(trunk[window]).any():
         return None
     rise = float(np.nanmax(trunk[window]) - start_value)
@@ -55,11 +69,12 @@ def check_hips_rise_early(ctx: RepContext) -> Fault | None:
 
 
 def check_squatted_start(ctx: RepContext) -> Fault | None:
-    knee = value_at(ctx.signals["knee_flexion"], ctx.rep.bottom)
+    start = pull_start(ctx)
+    knee = value_at(ctx.signals["knee_flexion"], start)
     return ctx.make_fault(
         "squatted_start",
         knee,
-        (ctx.phase("setup").start, ctx.rep.bottom + 1),
+        (ctx.phase("setup").start, start + 1),
         cue="Hips higher at the start: shins near vertical, hinge more.",
         message=f"the knees were bent {knee:.0f}° at the start of the pull",
         unit="deg",
@@ -67,12 +82,13 @@ def check_squatted_start(ctx: RepContext) -> Fault | None:
 
 
 def metrics(ctx: RepContext) -> dict[str, float]:
-    s, rep = ctx.signals, ctx.rep
+    s = ctx.signals
+    start = pull_start(ctx)
     lockout = ctx.phase("lockout")
     return {
-        "start_hip_flexion_deg": value_at(s["hip_flexion"], rep.bottom),
-        "start_knee_flexion_deg": value_at(s["knee_flexion"], rep.bottom),
-        "start_trunk_inclination_deg": value_at(s["trunk_inclination"], rep.bottom),
+        "start_hip_flexion_deg": value_at(s["hip_flexion"], start),
+        "start_knee_flexion_deg": value_at(s["knee_flexion"], start),
+        "start_trunk_inclination_deg": value_at(s["trunk_inclination"], start),
         "lockout_hip_flexion_deg": float(np.nanmin(s["hip_flexion"][lockout])) if np.isfinite(s["hip_flexion"][lockout]).any() else float("nan"),
     }
 
@@ -80,7 +96,7 @@ def metrics(ctx: RepContext) -> dict[str, float]:
 EXERCISE = Exercise(
     name="deadlift",
     title="Deadlift",
-    rule=RepRule(style="down_up", enter=0.55, exit=0.2, min_rep_s=0.4),
+    rule=RepRule(style="down_up", enter=0.6, exit=0.35, min_rep_s=0.4),
     depth=depth,
     checks=(
         ("hips_rise_early", check_hips_rise_early),

@@ -1,0 +1,50 @@
+"""End to end on real third-party clips from ../shared/clips: rep counts and
+exercise must match LABELS.csv. Skipped where ../shared is absent."""
+
+import csv
+
+import pytest
+
+from conftest import CLIPS, needs_shared
+from formcheck.analysis import analyze_track
+from formcheck.evaluate import track_for
+
+pytestmark = needs_shared
+
+# A representative set: side, oblique and front views; squats and deadlifts;
+# single pulls that end at lockout; a clip with no rep (lockout hold only).
+CLIPS_UNDER_TEST = [
+    "deadlift/bichraix_bad005.mp4",
+    "deadlift/bichraix_bad010.mp4",
+    "deadlift/bichraix_good008.mp4",
+    "deadlift/bichraix_good001.mp4",
+    "deadlift/bichraix_bad003.mp4",
+    "deadlift/studio_deadlift_female.mp4",
+    "deadlift/studio_deadlift_reps.mp4",
+    "deadlift/gym_deadlift_front.mp4",
+    "squat/gym_back_squat_side_reps.mp4",
+    "squat/coach_kettlebell_back_squat.mp4",
+    "squat/coach_goblet_squat.mp4",
+    "squat/air_squat_oblique_then_front.mp4",
+]
+
+
+@pytest.fixture(scope="session")
+def labels():
+    with (CLIPS / "LABELS.csv").open(newline="") as fh:
+        return {row["clip"]: row for row in csv.DictReader(fh)}
+
+
+@pytest.fixture(scope="session")
+def track_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("tracks")
+
+
+@pytest.mark.parametrize("clip", CLIPS_UNDER_TEST)
+def test_rep_count_and_exercise_match_labels(clip, labels, track_cache):
+    label = labels[clip]
+    report = analyze_track(track_for(CLIPS / clip, track_cache))
+    assert report.rep_count == int(label["rep_count"]), report.summary()
+    if int(label["rep_count"]) > 0:
+        expected = "deadlift" if "deadlift" in label["exercise"] else "squat"
+        assert report.exercise == expected

@@ -1,0 +1,71 @@
+import numpy as np
+import pytest
+
+from conftest import cycle
+from formcheck.reps import RepCounter, RepRule, segment_reps
+
+RULE = RepRule(style="up_down_up", enter=0.5, exit=0.2, min_rep_s=0.6)
+
+
+def run(depth, rule=RULE, fps=30.0):
+    return segment_reps(np.arange(len(depth)) / fps, np.asarray(depth, float), rule)
+
+
+def test_counts_full_reps_and_ignores_walk_in():
+    depth = cycle(45, 3, 0.0, 1.0, stand_frames=60)
+    reps = run(depth)
+    assert len(reps) == 3
+    assert all(r.phases["descent"][0] < r.bottom < r.phases["ascent"][1] for r in reps)
+
+
+def test_partial_reps_are_not_counted():
+    full = cycle(45, 1, 0.0, 1.0)
+    half = cycle(45, 1, 0.0, 0.4)  # never reaches the enter threshold
+    assert len(run(np.concatenate([full, half, full]))) == 2
+
+
+def test_bounce_in_the_hole_is_one_rep():
+    depth = np.concatenate([np.zeros(20), np.linspace(0, 1, 20), np.linspace(1, 0.3, 8), np.linspace(0.3, 1, 8), np.linspace(1, 0, 20), np.zeros(20)])
+    assert len(run(depth)) == 1
+
+
+def test_pause_at_bottom_and_noise_at_threshold():
+    rng = np.random.default_rng(0)
+    depth = cycle(45, 2, 0.0, 1.0, pause_frames=60) + rng.normal(0, 0.03, 45 * 2 + 120 + 60)
+    depth = np.concatenate([depth, 0.5 + rng.normal(0, 0.05, 60)])  # hovering at the enter threshold
+    assert len(run(depth)) == 2
+
+
+def test_too_fast_rep_is_rejected():
+    depth = cycle(8, 1, 0.0, 1.0)  # 0.27 s down-up
+    assert run(depth) == []
+
+
+def test_clip_starting_in_the_hole_does_not_count_that_rep():
+    depth = np.concatenate([np.linspace(1, 0, 20), np.zeros(10), cycle(45, 1, 0, 1, stand_frames=5)])
+    assert len(run(depth)) == 1
+
+
+def test_long_gap_resets_the_counter():
+    depth = cycle(45, 1, 0, 1, stand_frames=10)
+    depth[30:60] = np.nan  # the person left the frame around the bottom
+    assert run(depth) == []
+
+
+def test_deadlift_style_counts_pulls_to_lockout():
+    rule = RepRule(style="down_up", enter=0.5, exit=0.2, min_rep_s=0.3)
+    # stand, set up at the floor, pull, lower, pull, lower, end at the floor
+    depth = np.concatenate([np.zeros(20), np.linspace(0, 1, 20), np.ones(20), cycle(40, 2, 1.0, 0.0, stand_frames=0)])
+    reps = run(depth, rule)
+    assert len(reps) == 2
+    for rep in reps:
+        assert rep.phases["ascent"][0] <= rep.phases["lockout"][0] < rep.phases["descent"][0]
+    assert "setup" in reps[0].phases
+
+
+def test_streaming_counter_matches_offline():
+    depth = cycle(45, 4, 0.0, 1.0)
+    counter = RepCounter(RULE)
+    events = [e for i, d in enumerate(depth) if (e := counter.update(i / 30, d))]
+    assert [e.bottom for e in events] == [r.bottom for r in run(depth)]
+    assert counter.count == 4

@@ -1,0 +1,51 @@
+import numpy as np
+import pytest
+
+from formcheck.track import PoseFrame, PoseTrack
+
+
+def test_save_load_round_trip(tmp_path, squat_track):
+    path = squat_track.save(tmp_path / "t.npz")
+    loaded = PoseTrack.load(path)
+    assert len(loaded) == len(squat_track)
+    np.testing.assert_array_equal(loaded.xy, squat_track.xy)
+    np.testing.assert_array_equal(loaded.time_s, squat_track.time_s)
+    assert loaded.frame_size == squat_track.frame_size
+    assert loaded.meta == squat_track.meta
+    assert not list(tmp_path.glob(".tmp-*")), "temporary file left behind"
+
+
+def test_load_rejects_other_files_and_versions(tmp_path, squat_track):
+    other = tmp_path / "other.npz"
+    np.savez(other, a=np.zeros(3))
+    with pytest.raises(ValueError, match="not a formcheck landmark track"):
+        PoseTrack.load(other)
+    text = tmp_path / "text.npz"
+    text.write_text("hello")
+    with pytest.raises(ValueError, match="not a formcheck landmark track"):
+        PoseTrack.load(text)
+
+
+def test_indexing_gives_frames_and_tracks(squat_track):
+    frame = squat_track[5]
+    assert isinstance(frame, PoseFrame)
+    assert frame.xy.shape == (33, 2)
+    assert frame.time_s == pytest.approx(squat_track.time_s[5])
+    part = squat_track[10:20]
+    assert isinstance(part, PoseTrack) and len(part) == 10
+    detected = squat_track[squat_track.detected]
+    assert len(detected) == len(squat_track)
+
+
+def test_from_frames_marks_missing_person():
+    frames = [PoseFrame.empty(0.0), PoseFrame.empty(0.04)]
+    track = PoseTrack.from_frames(frames, (640, 480))
+    assert not track.detected.any()
+    assert track.fps == pytest.approx(25.0)
+
+
+def test_shape_and_time_validation(squat_track):
+    with pytest.raises(ValueError, match="strictly increasing"):
+        PoseTrack(**{**squat_track.__dict__, "time_s": np.zeros(len(squat_track))})
+    with pytest.raises(ValueError, match="xy has shape"):
+        PoseTrack(**{**squat_track.__dict__, "xy": squat_track.xy[:, :10]})
