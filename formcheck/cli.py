@@ -42,9 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser(
         "demo",
-        help="render a synthetic deadlift set and analyse it (needs nothing else)",
-        description="Render a short synthetic deadlift set (the project's own mannequin, no third-party "
-        "video) and analyse it end to end.",
+        help="render a synthetic squat set and analyse it (needs nothing else)",
+        description="Render a short synthetic squat set (the project's own mannequin, no third-party "
+        "video; the third rep is shallow on purpose) and analyse it end to end.",
     )
     demo.add_argument("--out", default="formcheck-demo", help="output folder (default: ./formcheck-demo)")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -132,16 +132,16 @@ def _cmd_analyze(args) -> int:
 
 def _cmd_demo(args) -> int:
     from formcheck.pipeline import analyze_video
-    from formcheck.synth import demo_spec, write_clip
+    from formcheck.synth import SynthSpec, write_clip
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    clip = out / "demo_deadlift.mp4"
-    print(f"Rendering a synthetic deadlift set to {clip} …", file=sys.stderr)
-    truth = write_clip(clip, demo_spec())
+    clip = out / "demo_squat.mp4"
+    print(f"Rendering a synthetic squat set to {clip} …", file=sys.stderr)
+    truth = write_clip(clip, SynthSpec("squat", reps=3, faults={"shallow_depth": 1.0}, fault_reps=(2,)))
     report = _run_with_progress(lambda progress: analyze_video(clip, out, progress=progress), clip, quiet=args.quiet)
     print(report.summary())
-    print(f"Ground truth: {len(truth.rep_bounds)} reps rendered. Results in {out}{os.sep}")
+    print(f"Rendered: {truth.rep_count} reps, the last one shallow. Results in {out}{os.sep}")
     return 0
 
 

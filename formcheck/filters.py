@@ -29,7 +29,9 @@ def hampel_mask(x: np.ndarray, window: int = 7, n_sigmas: float = 4.0) -> np.nda
     mad = ndimage.median_filter(np.abs(filled - median), size=size, mode="nearest")
     # A floor on the spread (2 % of the signal's range) keeps still stretches
     # and the smooth turning points of a movement from being flagged.
-    spread = np.nanpercentile(x, 95, axis=0, keepdims=True) - np.nanpercentile(x, 5, axis=0, keepdims=True)
+    # (percentiles of the gap-filled copy: nanpercentile loops in Python per column)
+    low, high = np.percentile(filled, [5, 95], axis=0, keepdims=True)
+    spread = high - low
     scale = np.maximum(1.4826 * mad, 0.02 * spread + 1e-9)
     return np.isfinite(x) & (np.abs(x - median) > n_sigmas * scale)
 

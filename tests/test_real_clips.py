@@ -48,3 +48,20 @@ def test_rep_count_and_exercise_match_labels(clip, labels, track_cache):
     if int(label["rep_count"]) > 0:
         expected = "deadlift" if "deadlift" in label["exercise"] else "squat"
         assert report.exercise == expected
+
+
+def test_squatted_start_flagged_where_labelled(labels, track_cache):
+    clip = "deadlift/bichraix_bad010.mp4"
+    assert "squat-like start" in labels[clip]["faults_seen"]
+    report = analyze_track(track_for(CLIPS / clip, track_cache))
+    assert "squatted_start" in {f.code for f in report.faults}
+
+
+@pytest.mark.parametrize(
+    "clip", ["deadlift/bichraix_good008.mp4", "deadlift/studio_deadlift_female.mp4", "deadlift/studio_deadlift_reps.mp4"]
+)
+def test_good_side_view_deadlifts_have_no_start_faults(clip, labels, track_cache):
+    assert labels[clip]["faults_seen"] == ""
+    report = analyze_track(track_for(CLIPS / clip, track_cache))
+    assert report.view == "side"
+    assert not {f.code for f in report.faults if f.severity == "fault"}
