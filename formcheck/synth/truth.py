@@ -1,0 +1,256 @@
+"""Ground truth of a synthetic clip, saved next to it.
+
+``clip.mp4`` gets ``clip.truth.npz`` (all arrays, plus the same header as
+JSON inside) and ``clip.truth.json`` (a human-readable summary: reps, faults,
+camera, spec). Landmarks follow the pose model's convention (see
+:func:`formcheck.synth.body.blazepose_landmarks`); world landmarks are metres,
+hip-centred, x right / y down / z away from the camera in the horizontal plane.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from formcheck.synth import body as bm
+from formcheck.synth.camera import Camera
+from formcheck.synth.motion import PHASES, Motion
+
+TRUTH_FORMAT_VERSION = 1
+_ARRAYS = ("time_s", "landmarks_xy", "world", "trunk_edges", "lumbar_flexion_deg", "hip_flexion_deg",
+           "knee_flexion_deg", "trunk_inclination_deg", "pelvis_tilt_deg", "phase", "implement_xy",
+           "rep_start_s", "rep_bottom_s", "rep_lockout_s", "rep_end_s")
+
+
+@dataclass(frozen=True, eq=False)
+class SynthTruth:
+    """What really happened in a synthetic clip (``n`` frames, ``r`` reps).
+
+    Attributes
+    ----------
+    time_s : (n,)
+    landmarks_xy : (n, 33, 2)
+        True image landmarks, pose-model convention (shoulder = top of the
+        shoulder, ear 3 cm forward, hips/knees/ankles joint centres).
+    world : (n, 33, 3)
+        Metres, hip-centred, x right, y down, z away from the camera.
+    trunk_edges : (n, TRUNK_STATIONS, 2, 2)
+        Silhouette edges along the hip→shoulder landmark axis (as in PoseTrack).
+    lumbar_flexion_deg : (n,)
+        + flexion relative to the lifter's neutral standing curve.
+    hip_flexion_deg : (n,)
+        Thigh vs pelvis, 0 standing, + flexed.
+    knee_flexion_deg : (n,)
+        0 straight.
+    trunk_inclination_deg : (n,)
+        Hip-joint-centre → shoulder-landmark line vs vertical in the sagittal
+        plane, + forward (toward where the lifter faces).
+    pelvis_tilt_deg : (n,)
+        + anterior, relative to standing.
+    phase : (n,) int8
+        Index into ``PHASES`` (setup, descent, bottom, ascent, lockout).
+    implement_xy : (n, 2)
+        Pixel position of the bar axis / kettlebell handle (NaN without one).
+    rep_start_s, rep_bottom_s, rep_lockout_s, rep_end_s : (r,)
+        See :class:`formcheck.synth.motion.Rep`.
+    rep_faults : tuple of tuple of str
+        Fault codes each rep shows.
+    exercise : str
+    camera_yaw_deg : float
+    person_height_px : float
+        Standing height in the image (top of the head to the soles), first frame.
+    fps : float
+    frame_size : tuple of int
+    severities : dict
+        Requested fault severities.
+    meta : dict
+        Spec and camera, JSON-serialisable.
+    """
+
+    time_s: np.ndarray
+    landmarks_xy: np.ndarray
+    world: np.ndarray
+    trunk_edges: np.ndarray
+    lumbar_flexion_deg: np.ndarray
+    hip_flexion_deg: np.ndarray
+    knee_flexion_deg: np.ndarray
+    trunk_inclination_deg: np.ndarray
+    pelvis_tilt_deg: np.ndarray
+    phase: np.ndarray
+    implement_xy: np.ndarray
+    rep_start_s: np.ndarray
+    rep_bottom_s: np.ndarray
+    rep_lockout_s: np.ndarray
+    rep_end_s: np.ndarray
+    rep_faults: tuple[tuple[str, ...], ...]
+    exercise: str
+    camera_yaw_deg: float
+    person_height_px: float
+    fps: float
+    frame_size: tuple[int, int]
+    severities: dict[str, float] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+    phases: tuple[str, ...] = PHASES
+
+    def __len__(self) -> int:
+        return len(self.time_s)
+
+    @property
+    def phase_names(self) -> list[str]:
+        return [self.phases[int(p)] for p in self.phase]
+
+    @property
+    def rep_count(self) -> int:
+        return len(self.rep_start_s)
+
+    # ------------------------------------------------------------ persistence
+    def _header(self) -> dict[str, Any]:
+        return {
+            "format": "formcheck.SynthTruth",
+            "version": TRUTH_FORMAT_VERSION,
+            "exercise": self.exercise,
+            "fps": self.fps,
+            "frame_size": list(self.frame_size),
+            "camera_yaw_deg": self.camera_yaw_deg,
+            "person_height_px": self.person_height_px,
+            "phases": list(self.phases),
+            "rep_faults": [list(f) for f in self.rep_faults],
+            "severities": self.severities,
+            "meta": self.meta,
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """The human-readable JSON summary."""
+        reps = []
+        for i in range(self.rep_count):
+            sel = (self.time_s >= self.rep_start_s[i] - 1e-9) & (self.time_s <= self.rep_end_s[i] + 1e-9)
+            if self.rep_start_s[i] == self.rep_bottom_s[i]:  # floor start: include the pull's start
+                sel |= np.isclose(self.time_s, self.rep_start_s[i])
+            reps.append({
+                "index": i,
+                "start_s": round(float(self.rep_start_s[i]), 4),
+                "bottom_s": round(float(self.rep_bottom_s[i]), 4),
+                "lockout_s": round(float(self.rep_lockout_s[i]), 4),
+                "end_s": round(float(self.rep_end_s[i]), 4),
+                "faults": list(self.rep_faults[i]),
+                "max_lumbar_flexion_deg": round(float(np.max(self.lumbar_flexion_deg[sel])), 2),
+                "min_lumbar_flexion_deg": round(float(np.min(self.lumbar_flexion_deg[sel])), 2),
+                "max_trunk_inclination_deg": round(float(np.max(self.trunk_inclination_deg[sel])), 2),
+                "max_hip_flexion_deg": round(float(np.max(self.hip_flexion_deg[sel])), 2),
+                "max_knee_flexion_deg": round(float(np.max(self.knee_flexion_deg[sel])), 2),
+            })
+        head = self._header()
+        head.update(n_frames=len(self), duration_s=round(float(self.time_s[-1]), 4) if len(self) else 0.0,
+                    rep_count=self.rep_count, reps=reps,
+                    lumbar_flexion_convention="+ flexion relative to the neutral standing curve",
+                    trunk_inclination_convention="hip joint centre to shoulder landmark vs vertical, + forward")
+        return head
+
+    def save(self, clip_path: str | os.PathLike) -> tuple[Path, Path]:
+        """Write ``<clip>.truth.npz`` and ``<clip>.truth.json`` beside ``clip_path``, atomically."""
+        npz_path, json_path = truth_paths(clip_path)
+        arrays = {name: getattr(self, name) for name in _ARRAYS}
+        _atomic_write(npz_path, lambda fh: np.savez_compressed(fh, header=np.array(json.dumps(self._header())),
+                                                               **arrays))
+        text = json.dumps(self.summary(), indent=2)
+        _atomic_write(json_path, lambda fh: fh.write(text.encode()))
+        return npz_path, json_path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "SynthTruth":
+        """Read a truth file (the ``.truth.npz``, or the clip path next to it)."""
+        path = Path(path)
+        if not path.name.endswith(".truth.npz"):
+            path = truth_paths(path)[0]
+        with np.load(path, allow_pickle=False) as data:
+            head = json.loads(str(data["header"]))
+            arrays = {name: data[name] for name in _ARRAYS}
+        if head.get("format") != "formcheck.SynthTruth":
+            raise ValueError(f"{path}: not a formcheck synthetic truth file")
+        return cls(rep_faults=tuple(tuple(f) for f in head["rep_faults"]), exercise=head["exercise"],
+                   camera_yaw_deg=head["camera_yaw_deg"], person_height_px=head["person_height_px"],
+                   fps=head["fps"], frame_size=tuple(head["frame_size"]), severities=head["severities"],
+                   meta=head["meta"], phases=tuple(head["phases"]), **arrays)
+
+
+def truth_paths(clip_path: str | os.PathLike) -> tuple[Path, Path]:
+    """``clip.mp4`` → (``clip.truth.npz``, ``clip.truth.json``)."""
+    p = Path(clip_path)
+    stem = p.with_suffix("") if p.suffix else p
+    return stem.with_name(stem.name + ".truth.npz"), stem.with_name(stem.name + ".truth.json")
+
+
+def _atomic_write(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# ---------------------------------------------------------------- building truth
+def project_landmarks(skel: bm.Skeleton, camera: Camera) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pixels (n, 33, 2), camera depth (n, 33) and world landmarks (n, 33, 3) of a skeleton."""
+    lab = bm.blazepose_landmarks(skel)
+    xy, depth = camera.project(lab)
+    world = (lab - skel.points["hip_centre"][:, None, :]) @ camera.horizontal_axes().T
+    return xy, depth, world
+
+
+def person_height_px(skel: bm.Skeleton, camera: Camera, frame: int = 0) -> float:
+    """Height of the lifter in the image at ``frame``: top of the head to the floor under the feet."""
+    head_top = skel.points["C1"][frame].copy()
+    head_top[1] = bm.body_top_y(skel)[frame]
+    floor = skel.points["hip_centre"][frame].copy()
+    floor[1] = 0.0
+    (top_xy, floor_xy), _ = camera.project(np.stack([head_top, floor]))
+    return float(abs(floor_xy[1] - top_xy[1]))
+
+
+def build_truth(motion: Motion, camera: Camera, trunk_edges: np.ndarray, meta: dict | None = None) -> SynthTruth:
+    """Assemble :class:`SynthTruth` for ``motion`` seen by ``camera``.
+
+    ``trunk_edges`` (n, TRUNK_STATIONS, 2, 2) come from the silhouette the
+    caller rendered (see :func:`formcheck.silhouette.trunk_edges_from_mask`).
+    """
+    skel = motion.skeleton()
+    xy, _, world = project_landmarks(skel, camera)
+    anchor_xy, _ = camera.project(np.nan_to_num(motion.implement_anchor))
+    anchor_xy[~np.isfinite(motion.implement_anchor[:, 0])] = np.nan
+    pose = skel.pose
+    reps = motion.reps
+    return SynthTruth(
+        time_s=motion.time_s.astype(np.float64),
+        landmarks_xy=xy.astype(np.float32),
+        world=world.astype(np.float32),
+        trunk_edges=np.asarray(trunk_edges, np.float32),
+        lumbar_flexion_deg=pose["lumbar_flexion"].astype(np.float32),
+        hip_flexion_deg=pose["hip_flexion"].astype(np.float32),
+        knee_flexion_deg=pose["knee_flexion"].astype(np.float32),
+        trunk_inclination_deg=bm.trunk_inclination_deg(skel).astype(np.float32),
+        pelvis_tilt_deg=pose["pelvis_tilt"].astype(np.float32),
+        phase=motion.phase.astype(np.int8),
+        implement_xy=anchor_xy.astype(np.float32),
+        rep_start_s=np.array([r.start_s for r in reps]),
+        rep_bottom_s=np.array([r.bottom_s for r in reps]),
+        rep_lockout_s=np.array([r.lockout_s for r in reps]),
+        rep_end_s=np.array([r.end_s for r in reps]),
+        rep_faults=tuple(r.faults for r in reps),
+        exercise=motion.exercise,
+        camera_yaw_deg=float(camera.yaw_deg),
+        person_height_px=person_height_px(skel, camera),
+        fps=float(motion.fps),
+        frame_size=tuple(int(v) for v in camera.image_size),
+        severities=dict(motion.severities),
+        meta=dict(meta or {}),
+    )
