@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from formcheck.faults import Fault
+from formcheck.fileio import write_text_atomic
 
 #: Bump the major number on incompatible changes of report.json.
 SCHEMA_VERSION = "1.0"
@@ -185,27 +185,3 @@ def _json_default(value):
     if isinstance(value, (np.floating,)):
         return _round(value)
     raise TypeError(f"cannot serialise {type(value).__name__}")
-
-
-def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
-    """Write a text file so that readers see the old or the new file, never half of one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, _default_file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _default_file_mode() -> int:
-    """0o666 less the process umask: what ``open()`` would have given the file
-    (``mkstemp`` creates files readable by the owner only)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask

@@ -32,6 +32,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from formcheck.fileio import default_file_mode
 from formcheck.landmarks import NUM_LANDMARKS
 
 #: Version of the ``.npz`` track format; bump on incompatible change.
@@ -223,7 +224,7 @@ class PoseTrack:
         try:
             with os.fdopen(fd, "wb") as fh:
                 np.savez_compressed(fh, header=np.array(json.dumps(header)), **arrays)
-            os.chmod(tmp, _default_file_mode())
+            os.chmod(tmp, default_file_mode())
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -253,12 +254,6 @@ class PoseTrack:
                 f"(this formcheck reads version {TRACK_FORMAT_VERSION})"
             )
         return cls(frame_size=tuple(header["frame_size"]), meta=header.get("meta", {}), **arrays)
-
-
-def _default_file_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 def _scalar_or_array(value):

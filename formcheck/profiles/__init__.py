@@ -1,1 +1,0 @@
-"""Threshold profiles (TOML) shipped with formcheck."""
