@@ -148,9 +148,9 @@ def read_frames(
     -------
     FrameReader
         An iterator of ``(time_s, frame_bgr)`` with strictly increasing
-        ``time_s``; also exposes ``info``, ``truncated``,
-        ``damaged_packets`` and ``dropped_duplicates``. The file is opened (and bad input reported)
-        immediately.
+        ``time_s``; also exposes ``info``, ``truncated``, ``damaged_packets``
+        and ``dropped_duplicates``. The file is opened (and bad input
+        reported) immediately.
 
     Raises
     ------

@@ -117,6 +117,8 @@ class VideoWriter:
         if not fps or fps <= 0:
             raise ValueError(f"fps must be positive, got {fps}")
         self.path = Path(path)
+        if not self.path.parent.is_dir():
+            raise FileNotFoundError(f"cannot write {self.path}: folder {self.path.parent} does not exist")
         self.size = (int(size[0]), int(size[1]))
         self.output_size = (self.size[0] + self.size[0] % 2, self.size[1] + self.size[1] % 2)
         self.fps = Fraction(fps).limit_denominator(1001)

@@ -185,6 +185,11 @@ def test_closing_without_frames_raises_and_leaves_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_missing_folder_is_reported_up_front(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        VideoWriter(tmp_path / "no" / "out.mp4", fps=30, size=(64, 48))
+
+
 def test_write_after_close_and_bad_frames_are_refused(tmp_path):
     video = VideoWriter(tmp_path / "out.mp4", fps=30, size=(64, 48))
     with pytest.raises(ValueError):
