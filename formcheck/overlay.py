@@ -231,12 +231,14 @@ def draw_gauge(
         for threshold, tick_color in zip(thresholds, (AMBER, RED)):
             if np.isfinite(threshold) and lo <= threshold <= hi:
                 tick_y = y_of(threshold)
-                cv2.line(frame, (x - bar_w // 3, tick_y), (x + bar_w + bar_w // 3, tick_y), tick_color, thickness, cv2.LINE_AA)
+                overhang = bar_w // 3
+                cv2.line(frame, (x - overhang, tick_y), (x + bar_w + overhang, tick_y), tick_color, thickness, cv2.LINE_AA)
     center_x = x + bar_w / 2.0
     _put_text(frame, label, (center_x - label_w / 2.0, y - text_h // 2 - 2), font_scale, WHITE, thickness)
     value_text = f"{value:.0f}" if np.isfinite(value) else "--"
     value_w, value_h = _text_size(value_text, font_scale, thickness)
-    _put_text(frame, value_text, (center_x - value_w / 2.0, y + bar_h + value_h + text_h // 2 + 2), font_scale, WHITE, thickness)
+    value_origin = (center_x - value_w / 2.0, y + bar_h + value_h + text_h // 2 + 2)
+    _put_text(frame, value_text, value_origin, font_scale, WHITE, thickness)
     return frame
 
 
@@ -254,7 +256,8 @@ def draw_text_panel(frame: np.ndarray, lines: Sequence[str], corner: str = "bott
     x, y = _anchor(frame, box_w, box_h, corner)
     _darken(frame, x, y, box_w, box_h)
     for i, line in enumerate(lines):
-        _put_text(frame, line, (x + pad, y + pad + line_h + i * (line_h + line_gap)), font_scale, WHITE, thickness, outline=False)
+        baseline_y = y + pad + line_h + i * (line_h + line_gap)
+        _put_text(frame, line, (x + pad, baseline_y), font_scale, WHITE, thickness, outline=False)
     return frame
 
 
@@ -332,7 +335,8 @@ def _put_text(
         for i, part in enumerate(text.split("°")):
             if i:  # a degree sign before this part
                 radius = max(2, ring_w // 3)
-                cv2.circle(frame, (cursor + radius + 1, y - height + radius), radius, pass_color, max(1, pass_thickness - 1), cv2.LINE_AA)
+                ring_center = (cursor + radius + 1, y - height + radius)
+                cv2.circle(frame, ring_center, radius, pass_color, max(1, pass_thickness - 1), cv2.LINE_AA)
                 cursor += ring_w
             if part:
                 cv2.putText(frame, part, (cursor, y), _FONT, font_scale, pass_color, pass_thickness, cv2.LINE_AA)

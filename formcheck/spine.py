@@ -1,0 +1,653 @@
+"""Spine stage: lumbar flexion from the outline of the back in a side view.
+
+BlazePose has no landmark between hip and shoulder, so the hip–shoulder line
+cannot tell a hip hinge from a rounded lower back (about 70 % of lumbar
+flexion shows up as extra trunk lean). The back's outline can: the person
+segmentation mask gives, at ``TRUNK_STATIONS`` stations along the hip→shoulder
+line, the silhouette edge on each side (``PoseTrack.trunk_edges``).
+
+Method
+------
+1. **Dorsal side.** The back is the side away from where the lifter faces
+   (``Kinematics.facing``); the hands hang on the other side, which is used as
+   a cross-check (and as the answer when the facing is unknown).
+2. **Back profile.** Each dorsal edge point becomes ``(s, d)``: distance along
+   the hip→shoulder line and out to the back, both in trunk lengths. Only the
+   middle 80 % (``TRIM``) is used: clothing bunches at the neck and the hip end
+   sits on the buttock. Points are rejected when they jump away from a robust
+   cubic through the frame's profile (an arm, the bar or a plate across
+   the back, an overlay drawn on the video) or from the same station's
+   running median over time.
+3. **Kink.** Straight lines are fitted to the lower and upper halves of the
+   profile; the kink is the angle between them, + convex (rounded), −
+   concave (arched).
+4. **Neutral.** No absolute kink transfers across lifters, clothes and
+   cameras, and even a flat-backed hinge changes the kink (the standing
+   lordosis flattens and the buttock slope stretches). The neutral kink at
+   each frame is a lean-conditioned population curve (``NEUTRAL_KINK_*``)
+   anchored on the lifter's own standing kink: fully when upright, by
+   ``LIFTER_WEIGHT_HINGED`` once hinged. On real side-view deadlifts the
+   standing kink (lordosis, muscle, clothing: −34…+5°) hardly predicted where
+   a flat back sat at the floor (−14…+5°), so the hinged neutral leans on the
+   population curve, and the detection floor across lifters is coarse
+   (≈ 30° of true flexion; see ``benchmarks/spine_real_clips.py``).
+5. **Degrees.** ``lumbar_flexion = (kink − neutral) / KINK_PER_FLEXION``: on
+   rendered lifters the kink grows by ≈ 0.55–0.6° per degree of true lumbar
+   flexion (NOTES). The kink also responds to upper-back (thoracic) rounding,
+   which it cannot tell from lumbar rounding.
+
+A verdict is withheld (``assessable`` False, with ``reason``) when the view is
+not a side view, the back's outline is missing or broken on too many frames,
+or the per-frame confidence is low: a silent wrong answer is worse than none.
+
+Secondary cue: the ratio of the metric (3D world) hip–shoulder distance to the
+lifter's standing value (``trunk_length_ratio``; in 3D it shrinks ≈ 6 / 9 /
+13 % at 20 / 30 / 40° of lumbar flexion). It is reported, not fused: on real
+side-view deadlifts it fell to 0.82–0.90 for neutral and rounded backs alike.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from formcheck.faults import Fault, RepContext, Threshold
+from formcheck.kinematics import Kinematics, midpoint
+from formcheck.reps import Rep
+from formcheck.track import PoseTrack
+
+# ---------------------------------------------------------------- parameters
+#: Part of the hip→shoulder line whose back outline is used (fractions).
+TRIM = (0.1, 0.9)
+#: Where the lower and upper line fits meet (fraction of the hip→shoulder line).
+SPLIT = 0.5
+#: Fewest valid stations each half needs (of 9 with 21 stations).
+MIN_POINTS_PER_HALF = 6
+#: Degrees of kink per degree of true lumbar flexion (rendered lifters: 0.55–0.6).
+KINK_PER_FLEXION = 0.58
+#: Population kink of a flat back: standing, and hinged at ≥ ``HINGED_LEAN_DEG``.
+NEUTRAL_KINK_STANDING = -12.0
+NEUTRAL_KINK_HINGED = -2.0
+HINGED_LEAN_DEG = 60.0
+#: Lean by which a standing lordosis has flattened into the hinge (degrees).
+FLATTENED_LEAN_DEG = 25.0
+#: How much of the lifter's own standing kink (vs the population's) sets his
+#: neutral: all of it upright, ``LIFTER_WEIGHT_HINGED`` of it once hinged.
+LIFTER_WEIGHT_HINGED = 0.25
+#: Standing frames: trunk lean and landmark hip angle below these (degrees).
+STANDING_LEAN_DEG = (-5.0, 15.0)
+STANDING_HIP_FLEXION_DEG = 25.0
+#: Fewest standing frames that make a personal reference.
+MIN_STANDING_FRAMES = 5
+#: Standing still: trunk lean changing slower than this (degrees per second).
+STILL_DEG_PER_S = 40.0
+#: Outlier limits for edge points, in trunk lengths.
+MAX_FIT_RESIDUAL = 0.03
+MAX_TIME_JUMP = 0.05
+#: A back point must lie this far out from the hip–shoulder line (trunk lengths).
+DEPTH_RANGE = (0.02, 0.6)
+#: Trunk lean from which the back counts as loaded in a hinge (degrees).
+LOADED_LEAN_DEG = 25.0
+#: A flexion peak must be held this long to count (seconds).
+HOLD_S = 0.25
+#: Frames below this confidence are not assessed.
+MIN_CONFIDENCE = 0.5
+#: Share of pose frames that need a usable back outline.
+MIN_USABLE_FRACTION = 0.5
+#: Sideness (degrees, 90 = pure side) from which the view gives full confidence.
+FULL_SIDENESS_DEG = 70.0
+
+#: Default thresholds of the spine faults, as change from the lifter's neutral.
+SPINE_THRESHOLDS: dict[str, Threshold] = {
+    "lumbar_flexion": Threshold(caution=25.0, fault=35.0),
+    "lockout_hyperextension": Threshold(caution=12.0, fault=20.0),
+    "butt_wink": Threshold(caution=15.0, fault=25.0),
+    "lumbar_hyperextension": Threshold(caution=20.0, fault=30.0),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class SpineEstimate:
+    """Per-frame lumbar flexion estimate of one lifter (arrays of length n).
+
+    Attributes
+    ----------
+    lumbar_flexion_deg : ndarray
+        + flexion / − extension relative to the lifter's neutral, degrees.
+    confidence : ndarray
+        0–1 per frame.
+    assessable : ndarray of bool
+        Frames whose estimate may be used.
+    back_kink_deg : ndarray
+        Raw kink of the back outline (+ convex), before any reference.
+    neutral_kink_deg : ndarray
+        The kink a flat back of this lifter would show at that trunk lean.
+    trunk_length_ratio : ndarray
+        Metric hip–shoulder distance over the lifter's standing value.
+    dorsal_points : ndarray, shape (n, k, 2)
+        Accepted back outline points in image pixels (NaN where rejected or
+        trimmed), for drawing.
+    reason : str
+        Why the clip cannot be assessed ('' if it can).
+    standing_kink_deg : float
+        The lifter's own standing kink (NaN if no standing frames were seen).
+    """
+
+    time_s: np.ndarray
+    lumbar_flexion_deg: np.ndarray
+    confidence: np.ndarray
+    assessable: np.ndarray
+    back_kink_deg: np.ndarray
+    neutral_kink_deg: np.ndarray
+    trunk_length_ratio: np.ndarray
+    dorsal_points: np.ndarray
+    reason: str = ""
+    standing_kink_deg: float = float("nan")
+
+    def __len__(self) -> int:
+        return len(self.time_s)
+
+
+# ---------------------------------------------------------------- estimation
+def estimate_spine(track: PoseTrack, kin: Kinematics, reps: list[Rep] | None = None) -> SpineEstimate:
+    """Lumbar flexion per frame from the back outline of a side view.
+
+    Parameters
+    ----------
+    track : PoseTrack
+        The smoothed track (with ``trunk_edges``) the kinematics came from.
+    kin : Kinematics
+        Its kinematics (view, facing, trunk inclination, hip flexion).
+    reps : list of Rep, optional
+        When given, the lifter's standing reference is taken from the reps'
+        ``lockout`` and ``setup`` phases (and frames outside any rep) rather
+        than from every standing frame.
+
+    Returns
+    -------
+    SpineEstimate
+    """
+    lean = np.asarray(kin["trunk_inclination"], np.float64)
+    side, reason = dorsal_side(track, kin)
+    s, d, points, noise = back_profile(track, side if side is not None else 0)
+    kink, used = kink_angle(s, d)
+    kink = _nan_median_filter(kink, 5)
+
+    standing = _standing_frames(kin, reps) & np.isfinite(kink)
+    stand_kink = float(np.median(kink[standing])) if standing.sum() >= MIN_STANDING_FRAMES else float("nan")
+    neutral = neutral_kink(lean, stand_kink)
+    flexion = (kink - neutral) / KINK_PER_FLEXION
+
+    # Confidence: share of usable stations, raggedness of the edge, view, personal reference.
+    c_points = np.clip((used - 0.5) / 0.4, 0.0, 1.0)
+    c_fit = np.clip(1.0 - (np.nan_to_num(noise, nan=1.0) - 0.005) / 0.015, 0.0, 1.0)
+    sideness = kin.sideness_deg if np.isfinite(kin.sideness_deg) else 0.0
+    c_view = float(np.clip((sideness - 45.0) / (FULL_SIDENESS_DEG - 45.0), 0.0, 1.0))
+    c_ref = 1.0 if np.isfinite(stand_kink) else 0.75
+    confidence = np.where(np.isfinite(flexion), c_points * c_fit * c_view * c_ref, 0.0)
+
+    detected = track.detected
+    usable = np.isfinite(kink)
+    if kin.view != "side":
+        reason = (
+            f"the back's shape needs a side view (this video is {kin.view}); "
+            "film from the side at hip height"
+        )
+    elif not detected.any():
+        reason = "no person was found"
+    elif not reason and usable[detected].mean() < MIN_USABLE_FRACTION:
+        reason = (
+            f"the outline of the back was hidden or unclear in {1 - usable[detected].mean():.0%} of frames "
+            "(arms, bar, plates, baggy clothes or a busy background)"
+        )
+    assessable = np.isfinite(flexion) & (confidence >= MIN_CONFIDENCE) & (reason == "")
+    if not reason and not assessable.any():
+        reason = "the back's outline was too uncertain to judge the spine"
+
+    return SpineEstimate(
+        time_s=np.asarray(track.time_s, np.float64),
+        lumbar_flexion_deg=flexion,
+        confidence=confidence,
+        assessable=assessable,
+        back_kink_deg=kink,
+        neutral_kink_deg=neutral,
+        trunk_length_ratio=trunk_length_ratio(track, standing if standing.any() else None),
+        dorsal_points=points,
+        reason=reason,
+        standing_kink_deg=stand_kink,
+    )
+
+
+def dorsal_side(track: PoseTrack, kin: Kinematics) -> tuple[int | None, str]:
+    """Which ``trunk_edges`` side is the back (0 or 1), or None with a reason.
+
+    The back is away from where the lifter faces; in a hinge with the hands
+    below the hips they hang on the front side, which must not contradict it.
+    """
+    xy = track.xy.astype(np.float64)
+    hip, shoulder, wrist = (midpoint(xy, k) for k in ("hip", "shoulder", "wrist"))
+    axis = shoulder - hip
+    normal = np.stack([-axis[:, 1], axis[:, 0]], axis=-1)  # side 0 direction (unnormalised)
+    hands = np.einsum("nd,nd->n", wrist - hip, normal) / np.maximum(np.sum(axis**2, axis=-1), 1e-9)
+    # Hands hang in front only in a hinge with the hands low (not a back squat's bar).
+    with np.errstate(invalid="ignore"):
+        bent = (np.asarray(kin["trunk_inclination"]) > 30.0) & (kin["wrist_height"] < kin["hip_height"])
+    hands_vote = np.sign(np.nanmedian(hands[bent])) if np.isfinite(hands[bent]).sum() >= 3 else 0.0
+    hands_side = None if hands_vote == 0 else (1 if hands_vote > 0 else 0)  # back is opposite the hands
+    if kin.facing != 0:
+        # Facing image right: side 0 (clockwise normal of an upright trunk) points right = front.
+        side = 1 if kin.facing > 0 else 0
+        if hands_side is not None and hands_side != side:
+            return None, "could not tell which side is the back (the hands and the face disagree)"
+        return side, ""
+    if hands_side is not None:
+        return hands_side, ""
+    return None, "could not tell which side is the back (the lifter's facing is unknown)"
+
+
+def back_profile(track: PoseTrack, side: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Back outline in trunk coordinates, with outliers removed.
+
+    Returns
+    -------
+    s, d : ndarray, shape (n, k)
+        Position along the hip→shoulder line and distance out to the back, in
+        trunk lengths (NaN where missing, trimmed or rejected).
+    points : ndarray, shape (n, k, 2)
+        The accepted points in image pixels.
+    noise : ndarray, shape (n,)
+        RMS distance of the accepted points from a smooth (cubic) outline, in
+        trunk lengths: how ragged the edge is.
+    """
+    xy = track.xy.astype(np.float64)
+    hip, shoulder = midpoint(xy, "hip"), midpoint(xy, "shoulder")
+    axis = shoulder - hip
+    length = np.linalg.norm(axis, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        along = axis / length[:, None]
+    # Side 0 lies along the clockwise normal (-ay, ax); side 1 opposite.
+    outward = np.stack([-along[:, 1], along[:, 0]], axis=-1) * (1.0 if side == 0 else -1.0)
+    edge = track.trunk_edges[:, :, side].astype(np.float64)
+    rel = edge - hip[:, None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = np.einsum("nkd,nd->nk", rel, along) / length[:, None]
+        d = np.einsum("nkd,nd->nk", rel, outward) / length[:, None]
+    u = station_fractions(edge.shape[1])
+    keep = (u >= TRIM[0] - 1e-9) & (u <= TRIM[1] + 1e-9)
+    bad = ~keep[None, :] | ~np.isfinite(d) | (d < DEPTH_RANGE[0]) | (d > DEPTH_RANGE[1])
+    d = np.where(bad, np.nan, d)
+    d = _reject_time_jumps(d, track.time_s)
+    d, noise = _reject_shape_outliers(np.where(np.isfinite(d), s, np.nan), d)
+    s = np.where(np.isfinite(d), s, np.nan)
+    points = np.where(np.isfinite(d)[..., None], edge, np.nan)
+    return s, d, points, noise
+
+
+def station_fractions(stations: int) -> np.ndarray:
+    """Fractions of the hip→shoulder line at which ``trunk_edges`` are sampled."""
+    return np.linspace(0.0, 1.0, stations)
+
+
+def kink_angle(s: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Angle between lines fitted to the lower and upper halves of the back.
+
+    Parameters
+    ----------
+    s, d : ndarray, shape (n, k)
+        Back profile from :func:`back_profile` (NaN = no point).
+
+    Returns
+    -------
+    kink : ndarray, shape (n,)
+        Degrees, + convex (rounded), − concave (arched); NaN when a half has
+        fewer than ``MIN_POINTS_PER_HALF`` points.
+    used : ndarray, shape (n,)
+        Share of the trimmed stations that were usable.
+    """
+    u = station_fractions(s.shape[1])
+    trimmed = (u >= TRIM[0] - 1e-9) & (u <= TRIM[1] + 1e-9)
+    valid = np.isfinite(s) & np.isfinite(d)
+    slope_lo, n_lo = _line_slope(s, d, valid & trimmed & (u <= SPLIT + 1e-9))
+    slope_hi, n_hi = _line_slope(s, d, valid & trimmed & (u >= SPLIT - 1e-9))
+    enough = (n_lo >= MIN_POINTS_PER_HALF) & (n_hi >= MIN_POINTS_PER_HALF)
+    kink = np.where(enough, np.degrees(np.arctan(slope_lo) - np.arctan(slope_hi)), np.nan)
+    used = (valid & trimmed).sum(axis=1) / max(int(trimmed.sum()), 1)
+    return kink, used
+
+
+def neutral_kink(lean_deg: np.ndarray, standing_kink: float = float("nan")) -> np.ndarray:
+    """Kink a flat back shows at each trunk lean.
+
+    The population curve rises linearly from ``NEUTRAL_KINK_STANDING`` upright
+    to ``NEUTRAL_KINK_HINGED`` at ``HINGED_LEAN_DEG``. The lifter's own
+    standing kink replaces the population's upright, and shifts the hinged end
+    by ``LIFTER_WEIGHT_HINGED`` of its difference from the population's: in a
+    hinge the standing lordosis flattens (by ``FLATTENED_LEAN_DEG`` of lean),
+    so the personal offset fades.
+    """
+    ramp = np.clip(np.asarray(lean_deg, np.float64) / HINGED_LEAN_DEG, 0.0, 1.0)
+    curve = NEUTRAL_KINK_STANDING + ramp * (NEUTRAL_KINK_HINGED - NEUTRAL_KINK_STANDING)
+    if np.isfinite(standing_kink):
+        flattened = np.clip(np.asarray(lean_deg, np.float64) / FLATTENED_LEAN_DEG, 0.0, 1.0)
+        weight = 1.0 - flattened * (1.0 - LIFTER_WEIGHT_HINGED)
+        curve = curve + weight * (standing_kink - NEUTRAL_KINK_STANDING)
+    return curve
+
+
+def trunk_length_ratio(track: PoseTrack, standing: np.ndarray | None = None) -> np.ndarray:
+    """Metric hip–shoulder distance over the lifter's standing value.
+
+    ``standing`` marks the reference frames; without it the 90th percentile
+    of the clip is the reference (the trunk is longest upright).
+    """
+    world = track.world.astype(np.float64)
+    length = np.linalg.norm(midpoint(world, "shoulder") - midpoint(world, "hip"), axis=-1)
+    if not np.isfinite(length).any():
+        return np.full(len(track), np.nan)
+    if standing is not None and np.isfinite(length[standing]).any():
+        reference = np.nanmedian(length[standing])
+    else:
+        reference = np.nanpercentile(length, 90)
+    return length / reference if reference > 0 else np.full(len(track), np.nan)
+
+
+# ---------------------------------------------------------------- per rep
+def rep_summary(spine: SpineEstimate, kin: Kinematics, rep: Rep) -> dict:
+    """Per-rep numbers of the spine estimate.
+
+    Returns
+    -------
+    dict
+        ``peak_lumbar_flexion_deg``, ``peak_flexion_time_s``,
+        ``peak_extension_deg``, ``hinge_ratio`` (share of the rep's change in
+        trunk lean that came from the hips: 1 − Δlumbar / Δtrunk, 0–1),
+        ``assessable`` and ``reason``.
+    """
+    return _rep_summary(spine, kin.signals, kin.time_s, rep)
+
+
+def _rep_summary(spine: SpineEstimate, signals, time_s: np.ndarray, rep: Rep) -> dict:
+    nan = float("nan")
+    out = {
+        "peak_lumbar_flexion_deg": nan,
+        "peak_flexion_time_s": nan,
+        "peak_extension_deg": nan,
+        "hinge_ratio": nan,
+        "assessable": False,
+        "reason": spine.reason,
+    }
+    if spine.reason:
+        return out
+    window = np.arange(rep.start, min(rep.end, len(spine)))
+    lean = np.asarray(signals["trunk_inclination"], np.float64)
+    ok = window[spine.assessable[window]]
+    seen = window[np.isfinite(lean[window])]
+    if len(seen) == 0 or len(ok) < 0.6 * len(seen):
+        out["reason"] = "the back's outline was unclear during most of this rep"
+        return out
+    deepest = seen[np.argmax(lean[seen])]
+    near_deepest = ok[np.abs(ok - deepest) <= max(3, len(window) // 10)]
+    if len(near_deepest) == 0:
+        out["reason"] = "the back's outline was unclear at the bottom of this rep"
+        return out
+    flexion = spine.lumbar_flexion_deg
+    loaded = ok[lean[ok] >= LOADED_LEAN_DEG]
+    peak, at = sustained_peak(flexion, loaded, _hold_frames(time_s))
+    extension, _ = sustained_peak(-flexion, ok, _hold_frames(time_s))
+    upright = seen[np.argmin(lean[seen])]
+    d_trunk = lean[deepest] - lean[upright]
+    d_lumbar = max(float(np.median(flexion[near_deepest])) - _value_near(flexion, ok, upright), 0.0)
+    out.update(
+        peak_lumbar_flexion_deg=peak,
+        peak_flexion_time_s=float(time_s[at]) if at >= 0 else nan,
+        peak_extension_deg=float(max(extension, 0.0)) if np.isfinite(extension) else nan,
+        hinge_ratio=float(np.clip(1.0 - d_lumbar / d_trunk, 0.0, 1.0)) if d_trunk > 10 else nan,
+        assessable=True,
+        reason="",
+    )
+    return out
+
+
+def sustained_peak(values: np.ndarray, frames: np.ndarray, hold: int) -> tuple[float, int]:
+    """Highest level ``values`` keeps for ``hold`` consecutive frames among ``frames``.
+
+    Returns the level and the frame where that stretch starts (NaN, −1 if no
+    stretch of ``frames`` is long enough; shorter inputs fall back to their median).
+    """
+    if len(frames) == 0:
+        return float("nan"), -1
+    series = np.full(int(frames.max()) - int(frames.min()) + 1, -np.inf)
+    series[frames - frames.min()] = values[frames]
+    if len(series) < hold:
+        return float(np.median(values[frames])), int(frames[0])
+    lows = np.lib.stride_tricks.sliding_window_view(series, hold).min(axis=1)
+    best = int(np.argmax(lows))
+    if not np.isfinite(lows[best]):
+        return float("nan"), -1
+    return float(lows[best]), int(frames.min()) + best
+
+
+def _hold_frames(time_s: np.ndarray) -> int:
+    fps = 1.0 / np.median(np.diff(time_s)) if len(time_s) > 1 else 30.0
+    return max(2, int(round(HOLD_S * fps)))
+
+
+def _value_near(values: np.ndarray, frames: np.ndarray, target: int) -> float:
+    """Value at the assessable frame nearest ``target``."""
+    return float(values[frames[np.argmin(np.abs(frames - target))]])
+
+
+# ---------------------------------------------------------------- fault checks
+def _spine_ctx(ctx: RepContext) -> tuple[SpineEstimate | None, np.ndarray]:
+    """The spine estimate and the rep's assessable frames (empty if none)."""
+    spine = ctx.spine
+    if spine is None or spine.reason:
+        return None, np.zeros(0, int)
+    window = np.arange(ctx.rep.start, min(ctx.rep.end, len(spine)))
+    summary = _rep_summary(spine, ctx.signals, ctx.time_s, ctx.rep)
+    if not summary["assessable"]:
+        return None, np.zeros(0, int)
+    return spine, window[spine.assessable[window]]
+
+
+def _grade(ctx: RepContext, spine: SpineEstimate, code: str, value: float, frames: np.ndarray, cue: str, message: str):
+    """make_fault with the span where the value is past caution and the spine's confidence."""
+    if len(frames) == 0:
+        return None
+    quality = min(ctx.quality, float(np.median(spine.confidence[frames])))
+    ctx = dataclasses.replace(ctx, quality=quality)
+    return ctx.make_fault(code, value, (int(frames.min()), int(frames.max()) + 1), cue=cue, message=message, unit="deg")
+
+
+def _frames_in(ctx: RepContext, ok: np.ndarray, *phases: str) -> np.ndarray:
+    keep = np.zeros(0, int)
+    for name in phases:
+        if name in ctx.rep.phases:
+            a, b = ctx.rep.phases[name]
+            keep = np.concatenate([keep, ok[(ok >= a) & (ok < b)]])
+    return np.unique(keep)
+
+
+def check_lumbar_flexion(ctx: RepContext) -> Fault | None:
+    """Deadlift: the lower back rounds during the pull or the lowering.
+
+    The value is the highest flexion beyond neutral held for ``HOLD_S`` while
+    the trunk leans at least ``LOADED_LEAN_DEG``.
+    """
+    spine, ok = _spine_ctx(ctx)
+    if spine is None:
+        return None
+    lean = np.asarray(ctx.signals["trunk_inclination"], np.float64)
+    frames = _frames_in(ctx, ok, "setup", "bottom", "ascent", "lockout", "descent")
+    frames = frames[lean[frames] >= LOADED_LEAN_DEG]
+    peak, at = sustained_peak(spine.lumbar_flexion_deg, frames, _hold_frames(ctx.time_s))
+    if at < 0:
+        return None
+    caution = ctx.thresholds["lumbar_flexion"].caution
+    span = frames[spine.lumbar_flexion_deg[frames] >= min(caution, peak)]
+    lowering_from = ctx.rep.phases.get("lockout", (ctx.rep.end, ctx.rep.end))[0]
+    when = "while lowering the bar" if at >= lowering_from else "during the pull"
+    return _grade(
+        ctx, spine, "lumbar_flexion", peak, span,
+        cue="Brace and keep your lower back flat as the bar leaves the floor.",
+        message=f"the lower back rounded about {peak:.0f}° beyond neutral {when}",
+    )
+
+
+def check_lockout_hyperextension(ctx: RepContext) -> Fault | None:
+    """Deadlift: leaning back and over-arching the lower back at lockout.
+
+    With the hips and knees straight, a lean behind vertical comes mostly from
+    arching the lower back, so the value is the lean behind vertical held for
+    ``HOLD_S`` near the top of the rep (a lean back often falls outside the
+    short ``lockout`` phase: the landmark hip angle cannot tell hip
+    hyperextension from flexion). The outline's own extension is reported in
+    the message but not graded: at lockout the bar and plates sit at the
+    hips, and on rendered lifters that alone moved the kink by ≈ 10° from the
+    walk-in standing reference.
+    """
+    spine, ok = _spine_ctx(ctx)
+    if spine is None:
+        return None
+    lean = np.asarray(ctx.signals["trunk_inclination"], np.float64)
+    frames = _frames_in(ctx, ok, "ascent", "lockout", "descent")
+    frames = frames[lean[frames] < 0]
+    lean_back, _ = sustained_peak(-lean, frames, _hold_frames(ctx.time_s))
+    if not np.isfinite(lean_back):
+        return None
+    arch, _ = sustained_peak(-spine.lumbar_flexion_deg, frames, _hold_frames(ctx.time_s))
+    arched = f" and the lower back arched about {arch:.0f}°" if np.isfinite(arch) and arch > 5 else ""
+    return _grade(
+        ctx, spine, "lockout_hyperextension", lean_back, frames,
+        cue="Finish tall: squeeze your glutes and stop when you are straight, don't lean back.",
+        message=f"at lockout you leaned back {lean_back:.0f}° behind vertical{arched}",
+    )
+
+
+def check_butt_wink(ctx: RepContext) -> Fault | None:
+    """Squat: the lower back rounds at the bottom compared with the start of the descent."""
+    spine, ok = _spine_ctx(ctx)
+    if spine is None:
+        return None
+    start = _frames_in(ctx, ok, "descent")
+    bottom = _frames_in(ctx, ok, "bottom")
+    if len(start) == 0 or len(bottom) == 0:
+        return None
+    start = start[: max(3, len(start) // 4)]
+    wink = float(np.max(spine.lumbar_flexion_deg[bottom]) - np.median(spine.lumbar_flexion_deg[start]))
+    return _grade(
+        ctx, spine, "butt_wink", wink, bottom,
+        cue="Stop just above where your lower back starts to tuck under; brace before you go down.",
+        message=f"at the bottom the lower back tucked under about {wink:.0f}° compared with the start",
+    )
+
+
+def check_lumbar_hyperextension(ctx: RepContext) -> Fault | None:
+    """Squat: the lower back over-arches under load, compared with the start of the descent."""
+    spine, ok = _spine_ctx(ctx)
+    if spine is None:
+        return None
+    start = _frames_in(ctx, ok, "descent")
+    frames = _frames_in(ctx, ok, "descent", "bottom", "ascent")
+    if len(start) == 0 or len(frames) == 0:
+        return None
+    start_level = float(np.median(spine.lumbar_flexion_deg[start[: max(3, len(start) // 4)]]))
+    arch, _ = sustained_peak(start_level - spine.lumbar_flexion_deg, frames, _hold_frames(ctx.time_s))
+    if not np.isfinite(arch):
+        return None
+    span = frames[start_level - spine.lumbar_flexion_deg[frames] >= min(ctx.thresholds["lumbar_hyperextension"].caution, arch)]
+    return _grade(
+        ctx, spine, "lumbar_hyperextension", arch, span,
+        cue="Ribs down, brace your belly: keep your lower back neutral, not arched.",
+        message=f"the lower back arched about {arch:.0f}° more than at the start of the squat",
+    )
+
+
+# ---------------------------------------------------------------- helpers
+def _standing_frames(kin: Kinematics, reps: list[Rep] | None) -> np.ndarray:
+    """Frames where the lifter stands still and upright (the personal reference)."""
+    lean = np.asarray(kin["trunk_inclination"], np.float64)
+    hip = np.asarray(kin["hip_flexion"], np.float64)
+    t = np.asarray(kin.time_s, np.float64)
+    with np.errstate(invalid="ignore"):
+        speed = np.abs(np.gradient(lean, t)) if len(t) > 1 else np.zeros(len(t))
+        upright = (lean > STANDING_LEAN_DEG[0]) & (lean < STANDING_LEAN_DEG[1]) & (hip < STANDING_HIP_FLEXION_DEG)
+        still = speed < STILL_DEG_PER_S
+    standing = upright & still
+    if reps:
+        # Prefer the reps' own standing moments (lockout, squat set-up) and walk-ins.
+        allowed = np.ones(len(lean), bool)
+        for rep in reps:
+            allowed[rep.start : rep.end] = False
+            for name in ("lockout", "setup"):
+                if name in rep.phases:
+                    a, b = rep.phases[name]
+                    allowed[a:b] = True
+        if (standing & allowed).sum() >= MIN_STANDING_FRAMES:
+            standing = standing & allowed
+    return standing
+
+
+def _line_slope(x: np.ndarray, y: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares slope of y against x per row over the masked entries, and the count."""
+    x0, y0 = np.where(mask, x, 0.0), np.where(mask, y, 0.0)
+    n = mask.sum(axis=1).astype(np.float64)
+    sx, sy = x0.sum(axis=1), y0.sum(axis=1)
+    den = n * (x0 * x0).sum(axis=1) - sx * sx
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = np.where(np.abs(den) > 1e-12, (n * (x0 * y0).sum(axis=1) - sx * sy) / den, np.nan)
+    return slope, n
+
+
+def _reject_shape_outliers(s: np.ndarray, d: np.ndarray, rounds: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Drop points further than ``MAX_FIT_RESIDUAL`` from a cubic through each
+    frame's profile (refitted after each round); also returns the RMS
+    residual of the kept points (edge noise, trunk lengths; NaN if too few)."""
+    d = d.copy()
+    rms = np.full(len(d), np.nan)
+    for _ in range(rounds):
+        valid = np.isfinite(s) & np.isfinite(d)
+        enough = valid.sum(axis=1) >= 8
+        if not enough.any():
+            break
+        x = np.where(valid, s, 0.0)
+        basis = np.stack([np.ones_like(x), x, x * x, x * x * x], axis=-1)  # (n, k, 4)
+        weighted = basis * valid[..., None]
+        ata = np.einsum("nki,nkj->nij", weighted, weighted)[enough] + 1e-9 * np.eye(4)
+        atb = np.einsum("nki,nk->ni", weighted, np.where(valid, d, 0.0))[enough]
+        coef = np.linalg.solve(ata, atb[..., None])[..., 0]
+        resid = np.full(d.shape, np.nan)
+        resid[enough] = np.abs(d[enough] - np.einsum("nki,ni->nk", basis[enough], coef))
+        with np.errstate(invalid="ignore"):
+            kept = resid <= MAX_FIT_RESIDUAL
+            d[resid > MAX_FIT_RESIDUAL] = np.nan
+            rms[enough] = np.sqrt(np.sum(np.where(kept, resid, 0.0) ** 2, axis=1) / np.maximum(kept.sum(axis=1), 1))[enough]
+    return d, rms
+
+
+def _reject_time_jumps(d: np.ndarray, time_s: np.ndarray) -> np.ndarray:
+    """Drop points that jump away from the same station's running median (≈ 0.3 s)."""
+    if len(d) < 5:
+        return d
+    fps = 1.0 / np.median(np.diff(time_s))
+    width = max(3, int(round(0.3 * fps)) | 1)
+    median = np.stack([_nan_median_filter(column, width) for column in d.T], axis=1)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.abs(d - median) > MAX_TIME_JUMP, np.nan, d)
+
+
+def _nan_median_filter(x: np.ndarray, width: int) -> np.ndarray:
+    """Centred running median ignoring NaN; NaN samples stay NaN."""
+    x = np.asarray(x, np.float64)
+    if len(x) == 0 or width <= 1:
+        return x.copy()
+    half = width // 2
+    padded = np.concatenate([np.full(half, np.nan), x, np.full(half, np.nan)])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, width)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows
+        out = np.nanmedian(windows, axis=1)
+    return np.where(np.isfinite(x), out, np.nan)
