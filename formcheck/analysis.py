@@ -20,7 +20,11 @@ from formcheck.filters import smooth_track
 from formcheck.kinematics import UNITS, Kinematics, compute_kinematics
 from formcheck.reps import PHASES, Rep, segment_reps
 from formcheck.report import RepResult, Report
+from formcheck.spine import SPINE_THRESHOLDS, SpineEstimate, estimate_spine, rep_summary
 from formcheck.track import PoseTrack
+
+#: Fault codes judged from the spine estimate.
+SPINE_CODES = frozenset(SPINE_THRESHOLDS)
 
 #: Share of frames with a pose below which results are flagged as unreliable.
 MIN_DETECTED_FRACTION = 0.5
@@ -70,8 +74,9 @@ def analyze_track(track: PoseTrack, options: AnalysisOptions = AnalysisOptions()
     thresholds = dict(exercise.thresholds)
     if options.thresholds and name in options.thresholds:
         thresholds.update(options.thresholds[name])
-    rep_results = tuple(assess_rep(rep, kin, exercise, thresholds) for rep in reps)
-    frames = _frame_table(kin, depth, reps)
+    spine = estimate_spine(smoothed, kin, reps)
+    rep_results = tuple(assess_rep(rep, kin, exercise, thresholds, spine) for rep in reps)
+    frames = _frame_table(kin, depth, reps, spine)
     return Report(
         source=source,
         exercise=name,
@@ -84,19 +89,29 @@ def analyze_track(track: PoseTrack, options: AnalysisOptions = AnalysisOptions()
         pose_detected_fraction=detected_fraction,
         reps=rep_results,
         notes=tuple(notes),
-        not_assessable=_not_assessable(kin, exercise),
+        not_assessable=_not_assessable(kin, exercise, spine),
         frames=frames,
-        units={**{k: v for k, v in UNITS.items()}, "time": "s", "depth": "", "rep": "", "phase": ""},
+        units={**UNITS, "time": "s", "lumbar_flexion": "deg", "spine_confidence": "score"},
         formcheck_version=__version__,
     )
 
 
-def assess_rep(rep: Rep, kin: Kinematics, exercise: Exercise, thresholds: Mapping[str, Threshold]) -> RepResult:
+def assess_rep(
+    rep: Rep,
+    kin: Kinematics,
+    exercise: Exercise,
+    thresholds: Mapping[str, Threshold],
+    spine: SpineEstimate | None = None,
+) -> RepResult:
+    """Metrics, faults and the one cue of one rep (shared by offline and live analysis)."""
     quality = float(np.nanmean(kin["lower_body_visibility"][rep.start : rep.end])) if rep.end > rep.start else 0.0
-    ctx = RepContext(rep=rep, time_s=kin.time_s, signals=kin.signals, view=kin.view, thresholds=thresholds, quality=quality)
+    ctx = RepContext(
+        rep=rep, time_s=kin.time_s, signals=kin.signals, view=kin.view, thresholds=thresholds, quality=quality, spine=spine
+    )
     faults: list[Fault] = []
+    withheld = _not_assessable(kin, exercise, spine)
     for code, check in exercise.checks:
-        if code in _withheld_codes(kin, exercise):
+        if code in withheld:
             continue
         fault = check(ctx)
         if fault is not None:
@@ -104,6 +119,9 @@ def assess_rep(rep: Rep, kin: Kinematics, exercise: Exercise, thresholds: Mappin
     t = kin.time_s
     last = len(t) - 1
     metrics = exercise.metrics(ctx)
+    if spine is not None:
+        summary = rep_summary(spine, kin, rep)
+        metrics.update({k: v for k, v in summary.items() if k not in ("assessable", "reason")})
     descent = rep.phases.get("descent")
     ascent = rep.phases.get("ascent")
     metrics["descent_s"] = float(t[min(descent[1], last)] - t[descent[0]]) if descent else float("nan")
@@ -125,17 +143,18 @@ def assess_rep(rep: Rep, kin: Kinematics, exercise: Exercise, thresholds: Mappin
     )
 
 
-def _withheld_codes(kin: Kinematics, exercise: Exercise) -> set[str]:
-    return set(_not_assessable(kin, exercise))
-
-
-def _not_assessable(kin: Kinematics, exercise: Exercise) -> dict[str, str]:
-    """Faults this camera view cannot support, with the reason."""
-    side_only = {"hips_rise_early", "squatted_start", "shallow_depth"}
-    if kin.view in ("side", "oblique"):
-        return {}
-    reason = f"needs a side or oblique view (this video is {kin.view}); film from the side at hip height"
-    return {code: reason for code, _ in exercise.checks if code in side_only}
+def _not_assessable(kin: Kinematics, exercise: Exercise, spine: SpineEstimate | None = None) -> dict[str, str]:
+    """Faults this video cannot support, with the reason (a verdict withheld is
+    better than a wrong one)."""
+    codes = [code for code, _ in exercise.checks]
+    out: dict[str, str] = {}
+    if kin.view not in ("side", "oblique"):
+        reason = f"needs a side or oblique view (this video is {kin.view}); film from the side at hip height"
+        out.update({code: reason for code in codes if code in {"hips_rise_early", "squatted_start", "shallow_depth"}})
+    spine_reason = spine.reason if spine is not None else "the spine was not estimated"
+    if spine_reason:
+        out.update({code: spine_reason for code in codes if code in SPINE_CODES})
+    return out
 
 
 def _why_no_reps(kin: Kinematics, depth: np.ndarray, exercise: Exercise) -> str:
@@ -147,7 +166,7 @@ def _why_no_reps(kin: Kinematics, depth: np.ndarray, exercise: Exercise) -> str:
     return "no reps found: no complete rep (the clip starts or ends mid-rep, or is too short)"
 
 
-def _frame_table(kin: Kinematics, depth: np.ndarray, reps: list[Rep]) -> dict[str, np.ndarray]:
+def _frame_table(kin: Kinematics, depth: np.ndarray, reps: list[Rep], spine: SpineEstimate) -> dict[str, np.ndarray]:
     n = len(kin)
     rep_index = np.zeros(n, np.int32)
     phase = np.full(n, "", dtype=object)
@@ -159,6 +178,9 @@ def _frame_table(kin: Kinematics, depth: np.ndarray, reps: list[Rep]) -> dict[st
                 phase[a:b] = name
     table = {"frame": np.arange(n), "time": kin.time_s, "rep": rep_index, "phase": phase, "depth": depth}
     table.update(kin.signals)
+    # Withheld frames stay empty rather than showing a number nobody should trust.
+    table["lumbar_flexion"] = np.where(spine.assessable, spine.lumbar_flexion_deg, np.nan)
+    table["spine_confidence"] = spine.confidence
     return table
 
 

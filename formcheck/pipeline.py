@@ -233,9 +233,18 @@ def draw_state(frame: np.ndarray, state: LiveState, scale: float, holder) -> np.
         xy = pose.xy * scale
         overlay.draw_skeleton(frame, xy, pose.visibility)
         _draw_key_angles(frame, xy, state)
+    if state.back_points is not None:
+        overlay.draw_back_curve(frame, state.back_points * scale)
     overlay.draw_rep_counter(frame, state.rep_count, state.phase)
     if np.isfinite(state.depth):
         overlay.draw_gauge(frame, state.depth, 0.0, 1.2, "depth", thresholds=(0.4, 1.0))
+    last = state.last_rep
+    peak = last.metrics.get("peak_lumbar_flexion_deg", float("nan")) if last is not None else float("nan")
+    if np.isfinite(peak):
+        # The spine is judged per finished rep: show that rep's peak rounding.
+        overlay.draw_gauge(frame, peak, -10.0, 50.0, "back", thresholds=(25.0, 35.0), position="left")
+        hinge = last.metrics.get("hinge_ratio", float("nan"))
+        overlay.draw_text_panel(frame, [f"rep {last.index}: back {peak:+.0f} deg", f"hinge ratio {hinge:.2f}"])
     if state.finished_rep is not None:
         rep = state.finished_rep
         if rep.faults:

@@ -21,6 +21,7 @@ from formcheck.filters import OneEuroFilter
 from formcheck.kinematics import compute_kinematics
 from formcheck.report import RepResult
 from formcheck.reps import RepCounter, RepEvent, rep_with_phases
+from formcheck.spine import estimate_spine
 from formcheck.track import PoseFrame, PoseTrack
 
 
@@ -38,6 +39,7 @@ class LiveState:
     finished_rep: RepResult | None = None  # set on the frame a rep completes
     last_rep: RepResult | None = None
     pose: PoseFrame | None = None
+    back_points: np.ndarray | None = None  # (k, 2) dorsal edge in frame pixels, side views only
 
 
 class StreamingAnalyzer:
@@ -92,6 +94,7 @@ class StreamingAnalyzer:
         track = PoseTrack.from_frames(self._buffer, self._size)
         offset = self._frames_seen - len(track)  # global frame number of buffer index 0
         kin = compute_kinematics(track)
+        self._track = track
         finished = None
         depth_now = float("nan")
         phase = ""
@@ -110,6 +113,14 @@ class StreamingAnalyzer:
                 finished = result
                 self.reps.append(result)
         angles = {k: float(kin[k][-1]) for k in ("knee_flexion", "hip_flexion", "trunk_inclination") if np.isfinite(kin[k][-1])}
+        back = None
+        if kin.view == "side" and kin.facing:
+            # The back is the edge away from where the lifter faces (see spine.dorsal_side);
+            # the ends are trimmed like the estimator's (neck and buttock are not back).
+            side = 1 if kin.facing > 0 else 0
+            points = filtered.trunk_edges[:, side]
+            trim = max(1, len(points) // 10)
+            back = points[trim:-trim]
         return LiveState(
             time_s=pose.time_s,
             exercise=self.exercise or "auto",
@@ -121,6 +132,7 @@ class StreamingAnalyzer:
             finished_rep=finished,
             last_rep=self.reps[-1] if self.reps else None,
             pose=filtered,
+            back_points=back,
         )
 
     def _assess(self, name: str, event: RepEvent, depth: np.ndarray, kin, offset: int) -> RepResult | None:
@@ -133,7 +145,9 @@ class StreamingAnalyzer:
         self._last_rep_end[name] = rep.end + offset
         thresholds = dict(exercise.thresholds)
         thresholds.update(self.thresholds.get(name, {}))
-        result = assess_rep(rep, kin, exercise, thresholds)
+        # The spine estimate needs the whole rep: run it once the rep is complete.
+        spine = estimate_spine(self._track, kin, [rep])
+        result = assess_rep(rep, kin, exercise, thresholds, spine)
         # Report frames globally, as offline does.
         return replace(
             result,

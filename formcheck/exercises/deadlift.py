@@ -6,6 +6,9 @@ after it belongs to the same rep.
 
 Faults
 ------
+``lumbar_flexion``, ``lockout_hyperextension``  from the spine estimate
+    (:mod:`formcheck.spine`): the lower back rounds during the pull or the
+    lowering; the lifter leans back / over-arches at the top.
 ``hips_rise_early``  the hips shoot up before the shoulders as the bar leaves
     the floor: the trunk tips toward horizontal during the first part of the
     pull. Measured as the largest increase of trunk inclination (degrees) over
@@ -26,6 +29,7 @@ import numpy as np
 from formcheck.exercises.base import Exercise, value_at
 from formcheck.faults import Fault, RepContext, Threshold
 from formcheck.reps import RepRule
+from formcheck.spine import SPINE_THRESHOLDS, check_lockout_hyperextension, check_lumbar_flexion
 
 LOCKOUT_HIP_FLEXION_DEG = 15.0
 SQUATTED_THIGH_MAX_DEG = 20.0
@@ -107,11 +111,15 @@ EXERCISE = Exercise(
     title="Deadlift",
     rule=RepRule(style="down_up", enter=0.6, exit=0.35, min_rep_s=0.4),
     depth=depth,
-    checks=(
+    checks=(  # priority order for the one cue per rep: the spine first
+        ("lumbar_flexion", check_lumbar_flexion),
         ("hips_rise_early", check_hips_rise_early),
         ("squatted_start", check_squatted_start),
+        ("lockout_hyperextension", check_lockout_hyperextension),
     ),
     thresholds={
+        "lumbar_flexion": SPINE_THRESHOLDS["lumbar_flexion"],
+        "lockout_hyperextension": SPINE_THRESHOLDS["lockout_hyperextension"],
         "hips_rise_early": Threshold(caution=8.0, fault=15.0),
         "squatted_start": Threshold(caution=50.0, fault=45.0, higher_is_worse=False),
     },

@@ -6,6 +6,9 @@ leg length (0.45 → depth 1). Reps are top → bottom → top.
 
 Faults
 ------
+``butt_wink``, ``lumbar_hyperextension``  from the spine estimate
+    (:mod:`formcheck.spine`): the lower back rounds at the bottom; the lower
+    back over-arches.
 ``shallow_depth``  at the bottom the hip joint stays above the knee: measured
 as the thigh angle above horizontal (0° = parallel, + hip above knee).
 """
@@ -17,6 +20,7 @@ import numpy as np
 from formcheck.exercises.base import Exercise, running_max, value_at
 from formcheck.faults import Fault, RepContext, Threshold
 from formcheck.reps import RepRule
+from formcheck.spine import SPINE_THRESHOLDS, check_butt_wink, check_lumbar_hyperextension
 
 PARALLEL_DROP_LEG_LENGTHS = 0.45
 
@@ -61,7 +65,15 @@ EXERCISE = Exercise(
     title="Squat",
     rule=RepRule(style="up_down_up", enter=0.4, exit=0.15, min_rep_s=0.6),
     depth=depth,
-    checks=(("shallow_depth", check_shallow_depth),),
-    thresholds={"shallow_depth": Threshold(caution=0.0, fault=10.0)},
+    checks=(  # priority order for the one cue per rep: the spine first
+        ("butt_wink", check_butt_wink),
+        ("lumbar_hyperextension", check_lumbar_hyperextension),
+        ("shallow_depth", check_shallow_depth),
+    ),
+    thresholds={
+        "shallow_depth": Threshold(caution=0.0, fault=10.0),
+        "butt_wink": SPINE_THRESHOLDS["butt_wink"],
+        "lumbar_hyperextension": SPINE_THRESHOLDS["lumbar_hyperextension"],
+    },
     metrics=metrics,
 )
