@@ -16,7 +16,9 @@ Two rep styles:
 ``"down_up"`` (deadlift)
     A rep is a pull from the floor to lockout: a down episode followed by an up
     episode. The first descent from standing is the set-up, not a rep; the
-    lowering after a lockout belongs to that rep.
+    lowering after a lockout belongs to that rep. A clip that starts in the
+    down state counts its first pull only if the lifter rested at the bottom
+    first (``rest_s``): one that opens already rising is a partial rep.
 
 :class:`RepCounter` is the causal machine (one sample at a time, as in live
 use); :func:`segment_reps` runs it over a whole clip and adds the phases.
@@ -59,6 +61,7 @@ class RepRule:
     max_gap_s: float = 0.5
     near: float = 0.08
     hold_s: float = 0.1
+    rest_s: float = 0.2
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,8 @@ class RepCounter:
         self._last_top: tuple[int, float] | None = None  # last frame near the top of the up episode
         self._seen_up = False
         self._crossed_since: float | None = None  # time the pending threshold crossing began
+        self._first_t: float | None = None  # first valid sample, if the clip opened in the down state
+        self._near_bottom_t = 0.0  # last time the depth was within `near` of the episode's deepest
 
     def _held(self, crossed: bool, time_s: float) -> bool:
         """True once a threshold crossing has lasted ``hold_s``."""
@@ -129,6 +134,8 @@ class RepCounter:
         if self.state is None:
             self.state = "down" if depth >= rule.enter else "up"
             self._seen_up = self.state == "up"
+            self._first_t = time_s if self.state == "down" else None
+            self._near_bottom_t = time_s
             self._extreme = (frame, time_s, depth)
             self._last_top = (frame, time_s) if self.state == "up" else None
             return None
@@ -141,9 +148,12 @@ class RepCounter:
                 self.state = "down"
                 self._crossed_since = None
                 self._extreme = (frame, time_s, depth)
+                self._near_bottom_t = time_s
             return None
         if depth > self._extreme[2]:
             self._extreme = (frame, time_s, depth)
+        if depth >= self._extreme[2] - rule.near:
+            self._near_bottom_t = time_s
         if not self._held(depth <= rule.exit, time_s):
             return None
         self._crossed_since = None
@@ -153,6 +163,10 @@ class RepCounter:
             start = self._last_top if self._seen_up else None  # None: started in the hole
         else:
             start = (bottom_frame, bottom_t)  # the pull starts at the floor
+            opened_rising = self._first_t is not None and self._near_bottom_t - self._first_t < rule.rest_s
+            if not self._seen_up and opened_rising:
+                start = None  # the clip opened mid-pull
+        self._first_t = None
         self.state = "up"
         self._seen_up = True
         self._extreme = (frame, time_s, depth)

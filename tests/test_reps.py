@@ -69,3 +69,12 @@ def test_streaming_counter_matches_offline():
     events = [e for i, d in enumerate(depth) if (e := counter.update(i / 30, d))]
     assert [e.bottom for e in events] == [r.bottom for r in run(depth)]
     assert counter.count == 4
+
+
+def test_deadlift_clip_opening_mid_pull_does_not_count_it():
+    rule = RepRule(style="down_up", enter=0.5, exit=0.2, min_rep_s=0.3)
+    rising = np.linspace(0.9, 0.0, 15)  # already on the way up in the first frame
+    at_floor = np.concatenate([np.ones(15), np.linspace(1.0, 0.0, 20)])  # rests at the floor, then pulls
+    tail = np.concatenate([np.zeros(20), cycle(40, 1, 0.0, 1.0, stand_frames=0), np.zeros(10)])
+    assert len(run(np.concatenate([rising, tail]), rule)) == 1
+    assert len(run(np.concatenate([at_floor, tail]), rule)) == 2
