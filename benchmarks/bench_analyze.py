@@ -16,16 +16,19 @@ import tempfile
 import time
 from pathlib import Path
 
+import av
 import cv2
 
 from formcheck.analysis import analyze_track
 from formcheck.overlay import draw_skeleton
-from formcheck.pipeline import analyze_video
+from formcheck.pipeline import OVERLAY_MAX_SIDE, analyze_video
 from formcheck.pose import LifterSelector, PoseEstimator, PoseOptions
 from formcheck.source import prefetch, read_frames
 from formcheck.track import PoseFrame, PoseTrack
+from formcheck.writer import frame_size_for
 
-SHARED_CLIP = Path(__file__).resolve().parents[2] / "shared/clips/deadlift/studio_deadlift_female.mp4"
+# A vertical phone video (608×1080), the common case.
+SHARED_CLIP = Path(__file__).resolve().parents[2] / "shared/clips/squat/gym_back_squat_side_reps.mp4"
 
 
 def pose_only(video: Path) -> tuple[float, int]:
@@ -40,22 +43,30 @@ def pose_only(video: Path) -> tuple[float, int]:
 
 
 def naive_loop(video: Path, out: Path) -> float:
-    """decode → pose → draw → write, one after the other on one thread."""
+    """decode → pose → draw → write, one after the other on one thread, writing
+    the same H.264 (libx264 veryfast, ≤ 960 px) that ``analyze`` writes."""
     start = time.perf_counter()
-    writer = None
-    selector = None
+    container = stream = selector = None
     frames = []
+    size = None
     with PoseEstimator(PoseOptions()) as estimator:
         for time_s, frame in read_frames(video):
-            if writer is None:
-                writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), 30, (frame.shape[1], frame.shape[0]))
+            if container is None:
+                size = frame_size_for(frame.shape[1], frame.shape[0], OVERLAY_MAX_SIDE)
+                container = av.open(str(out), "w")
+                stream = container.add_stream("libx264", rate=30, options={"preset": "veryfast", "crf": "23"})
+                stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
                 selector = LifterSelector((frame.shape[1], frame.shape[0]))
             pose = selector.choose(estimator.detect(frame, time_s)) or PoseFrame.empty(time_s)
             frames.append(pose)
+            small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
             if pose.detected:
-                draw_skeleton(frame, pose.xy, pose.visibility)
-            writer.write(frame)
-    writer.release()
+                draw_skeleton(small, pose.xy * (size[0] / frame.shape[1]), pose.visibility)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(small, format="bgr24")):
+                container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
+    container.close()
     analyze_track(PoseTrack.from_frames(frames, (frame.shape[1], frame.shape[0])))
     return time.perf_counter() - start
 
