@@ -59,6 +59,16 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--cache", help="folder to cache landmark tracks in (re-runs skip the pose model)")
     evaluate.add_argument("--only", action="append", default=[], help="only clips whose path contains this")
 
+    from formcheck import html_report
+
+    report = sub.add_parser(
+        "report",
+        help="write report.html again for an analysis folder",
+        description="(Re)write DIR/report.html: one self-contained page (verdict, rep table, key frames, "
+        "plots) that opens offline in any browser.",
+    )
+    html_report.add_arguments(report)
+
     synth = sub.add_parser("synth", help="render a synthetic lift with ground truth", add_help=False)
     synth.add_argument("synth_args", nargs=argparse.REMAINDER)
     return parser
@@ -97,6 +107,10 @@ def _dispatch(args) -> int:
         from formcheck.evaluate import run_eval
 
         return run_eval(Path(args.labels), cache=args.cache, only=args.only)
+    if args.command == "report":
+        from formcheck import html_report
+
+        return html_report.run(args)
     if args.command == "synth":
         from formcheck.synth.__main__ import main as synth_main
 

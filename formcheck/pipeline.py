@@ -10,7 +10,8 @@ Outputs in ``out_dir`` (each written atomically):
 ``report.json``   the :class:`~formcheck.report.Report` (docs/report-schema.md)
 ``angles.csv``    the per-frame table, units in the column names
 ``landmarks.npz`` the raw pose track, for ``formcheck analyze --landmarks``
-``annotated.mp4`` skeleton, key angles, rep counter, depth gauge, cue banner
+``annotated.mp4`` skeleton, key angles, back curve, rep counter, gauges, cue banner
+``report.html``   the self-contained page to read and send (:mod:`formcheck.html_report`)
 """
 
 from __future__ import annotations
@@ -166,11 +167,14 @@ def _with_note(report: Report, note: str) -> Report:
 
 
 def _write_outputs(report: Report, track: PoseTrack | None, outputs: OutputPaths) -> None:
+    from formcheck.html_report import write_html_report
+
     if track is not None:
         track.save(outputs.landmarks)
     if report.frames:
         report.write_angles_csv(outputs.angles)
     report.write_json(outputs.report)
+    write_html_report(outputs.report.parent)  # built from the files just written
 
 
 # ---------------------------------------------------------------------- annotated video

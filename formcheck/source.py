@@ -205,7 +205,7 @@ class FrameReader:
         self._times = FrameTimes(
             self._stream.time_base, self._stream.start_time, self.info.fps or FALLBACK_FPS
         )
-        self._frames = self._upright_frames()
+        self._frames = ((time_s, image) for _, time_s, image in self._upright_frames())
 
     @property
     def dropped_duplicates(self) -> int:
@@ -263,7 +263,18 @@ class FrameReader:
         if not decoded_any and self.damaged_packets:
             raise InputError(f"{self.path} cannot be decoded as video (every packet was rejected)")
 
-    def _upright_frames(self) -> Iterator[tuple[float, np.ndarray]]:
+    def frames_at(self, indices: Iterable[int]) -> Iterator[tuple[int, float, np.ndarray]]:
+        """Only the frames at these 0-based indices, as ``(index, time_s, frame)``.
+
+        The other frames are decoded but never converted to BGR, and decoding
+        stops after the last index wanted: several times cheaper than reading
+        everything when only a few stills are needed.
+        """
+        return self._upright_frames(set(indices))
+
+    def _upright_frames(self, wanted: set[int] | None = None) -> Iterator[tuple[int, float, np.ndarray]]:
+        last_wanted = max(wanted) if wanted else None
+        index = -1
         try:
             while True:
                 if self._pending_first is not None:
@@ -275,7 +286,13 @@ class FrameReader:
                 time_s = self._times.next_time(frame.pts)
                 if time_s is None:
                     continue
-                yield time_s, self._to_bgr(frame)
+                index += 1
+                if wanted is not None:
+                    if index > last_wanted:
+                        return
+                    if index not in wanted:
+                        continue
+                yield index, time_s, self._to_bgr(frame)
             if self.truncated:
                 self._warn(f"{self.path} is truncated: it ends after {self._times.last_time:.2f} s")
             if self.damaged_packets:

@@ -482,3 +482,22 @@ def test_real_phone_clip_matches_opencv():
 
     _, small = next(iter(read_frames(SIDE_SQUAT, max_side=640)))
     assert small.shape == (640, 360, 3)
+
+
+def test_frames_at_returns_only_the_wanted_frames(tmp_path):
+    path = tmp_path / "indexed.mp4"
+    grey_levels = [int(i * 8) for i in range(30)]
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for level in grey_levels:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.full((48, 64, 3), level, np.uint8), format="bgr24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    with read_frames(path) as reader:
+        got = list(reader.frames_at({3, 17, 5}))
+    assert [index for index, _, _ in got] == [3, 5, 17]
+    for index, time_s, frame in got:
+        assert time_s == pytest.approx(index / 30, abs=1e-3)
+        assert abs(float(frame.mean()) - grey_levels[index]) < 6
