@@ -60,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--only", action="append", default=[], help="only clips whose path contains this")
 
     from formcheck import html_report
+    from formcheck import live as live_cmd
+
+    live = sub.add_parser("live", help=live_cmd.HELP, description=live_cmd.DESCRIPTION)
+    live_cmd.add_arguments(live)
 
     report = sub.add_parser(
         "report",
@@ -107,8 +111,16 @@ def _dispatch(args) -> int:
         from formcheck.evaluate import run_eval
 
         return run_eval(Path(args.labels), cache=args.cache, only=args.only)
+    if args.command == "live":
+        from formcheck import live
+
+        return live.run(args)
     if args.command == "report":
         from formcheck import html_report
+    from formcheck import live as live_cmd
+
+    live = sub.add_parser("live", help=live_cmd.HELP, description=live_cmd.DESCRIPTION)
+    live_cmd.add_arguments(live)
 
         return html_report.run(args)
     if args.command == "synth":

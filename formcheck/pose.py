@@ -86,7 +86,7 @@ class PoseEstimator:
         if not model_path.is_file():
             raise InputError(f"pose model {model_path} is missing; reinstall formcheck")
         self.options = options
-        with _native_stderr_silenced():
+        with native_stderr_silenced():
             self._landmarker = PoseLandmarker.create_from_options(
                 PoseLandmarkerOptions(
                     base_options=BaseOptions(model_asset_path=str(model_path)),
@@ -133,7 +133,7 @@ class PoseEstimator:
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=model_input)
         if self._first:
             # The native graph logs warnings on its first frame; keep the user's terminal clean.
-            with _native_stderr_silenced():
+            with native_stderr_silenced():
                 result = self._landmarker.detect_for_video(image, time_ms)
             self._first = False
         else:
@@ -175,7 +175,7 @@ class PoseEstimator:
 
 
 @contextlib.contextmanager
-def _native_stderr_silenced():
+def native_stderr_silenced():
     """Redirect file descriptor 2 to /dev/null: the TFLite/absl start-up
     messages are written by native code that Python logging cannot reach."""
     if os.environ.get("FORMCHECK_NATIVE_LOGS"):
