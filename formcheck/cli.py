@@ -117,10 +117,6 @@ def _dispatch(args) -> int:
         return live.run(args)
     if args.command == "report":
         from formcheck import html_report
-    from formcheck import live as live_cmd
-
-    live = sub.add_parser("live", help=live_cmd.HELP, description=live_cmd.DESCRIPTION)
-    live_cmd.add_arguments(live)
 
         return html_report.run(args)
     if args.command == "synth":
