@@ -7,6 +7,7 @@ rep rules and fault checks are shared, only the smoothing differs.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -14,7 +15,10 @@ import numpy as np
 
 from formcheck import __version__
 from formcheck.exercises import EXERCISES, detect_exercise, get_exercise
-from formcheck.exercises.base import Exercise
+from formcheck.exercises.base import Exercise, tempo_metrics
+from formcheck.exercises.catalogue import CAMERA_VIEW, cue_sort_key, entry, is_info
+from formcheck.exercises.signals import UNITS as LANDMARK_UNITS
+from formcheck.exercises.signals import landmark_signals
 from formcheck.faults import Fault, RepContext, Threshold
 from formcheck.filters import smooth_track
 from formcheck.kinematics import UNITS, Kinematics, compute_kinematics
@@ -25,6 +29,13 @@ from formcheck.track import PoseTrack
 
 #: Fault codes judged from the spine estimate.
 SPINE_CODES = frozenset(SPINE_THRESHOLDS)
+
+#: Words for the views a check needs, in the camera advice.
+_VIEW_ADVICE = {
+    ("side",): "from the side at hip height",
+    ("side", "oblique"): "from the side at hip height",
+    ("front", "rear"): "from the front at hip height",
+}
 
 #: Share of frames with a pose below which results are flagged as unreliable.
 MIN_DETECTED_FRACTION = 0.5
@@ -50,6 +61,7 @@ def analyze_track(track: PoseTrack, options: AnalysisOptions = AnalysisOptions()
 
     smoothed = smooth_track(track) if options.smooth else track
     kin = compute_kinematics(smoothed, view=options.view)
+    kin.signals.update(landmark_signals(smoothed))  # knees caving in, hips shifting, heels lifting
     signals = kin.signals
 
     if options.exercise == "auto":
@@ -60,7 +72,10 @@ def analyze_track(track: PoseTrack, options: AnalysisOptions = AnalysisOptions()
         reps_by_exercise = {}
 
     if name == "unknown":
-        notes.append("the movement was not recognised as a squat or deadlift (use --exercise to say which)")
+        notes.append(
+            "the movement was not recognised as a squat, deadlift, Romanian deadlift, good morning or "
+            "kettlebell swing (use --exercise to say which)"
+        )
         return _empty_report(track, name, options, notes, source, kin)
 
     exercise = EXERCISES[name]
@@ -77,6 +92,8 @@ def analyze_track(track: PoseTrack, options: AnalysisOptions = AnalysisOptions()
     spine = estimate_spine(smoothed, kin, reps)
     rep_results = tuple(assess_rep(rep, kin, exercise, thresholds, spine) for rep in reps)
     frames = _frame_table(kin, depth, reps, spine)
+    # Information-only checks are not listed as withheld: nothing was lost.
+    not_assessable = {c: why for c, why in _not_assessable(kin, exercise, spine).items() if not is_info(c)}
     return Report(
         source=source,
         exercise=name,
@@ -89,10 +106,12 @@ def analyze_track(track: PoseTrack, options: AnalysisOptions = AnalysisOptions()
         pose_detected_fraction=detected_fraction,
         reps=rep_results,
         notes=tuple(notes),
-        not_assessable=_not_assessable(kin, exercise, spine),
+        not_assessable=not_assessable,
         frames=frames,
-        units={**UNITS, "time": "s", "lumbar_flexion": "deg", "spine_confidence": "score"},
+        units={**UNITS, **LANDMARK_UNITS, "time": "s", "lumbar_flexion": "deg", "spine_confidence": "score"},
         formcheck_version=__version__,
+        set_summary=tuple(set_summary(rep_results)),
+        advice=camera_advice(kin, exercise, not_assessable),
     )
 
 
@@ -106,15 +125,21 @@ def assess_rep(
     """Metrics, faults and the one cue of one rep (shared by offline and live analysis)."""
     quality = float(np.nanmean(kin["lower_body_visibility"][rep.start : rep.end])) if rep.end > rep.start else 0.0
     ctx = RepContext(
-        rep=rep, time_s=kin.time_s, signals=kin.signals, view=kin.view, thresholds=thresholds, quality=quality, spine=spine
+        rep=rep, time_s=kin.time_s, signals=kin.signals, view=kin.view, thresholds=thresholds, quality=quality,
+        spine=spine, extra={"leg_length_m": kin.meta.get("leg_length_m")},
     )
     faults: list[Fault] = []
+    info: list[Fault] = []
     withheld = _not_assessable(kin, exercise, spine)
     for code, check in exercise.checks:
-        if code in withheld:
+        if code in withheld or code not in thresholds:
             continue
         fault = check(ctx)
-        if fault is not None:
+        if fault is None:
+            continue
+        if is_info(code):  # shown to the lifter, never a fault and never the cue
+            info.append(dataclasses.replace(fault, severity="info"))
+        else:
             faults.append(fault)
     t = kin.time_s
     last = len(t) - 1
@@ -122,12 +147,12 @@ def assess_rep(
     if spine is not None:
         summary = rep_summary(spine, kin, rep)
         metrics.update({k: v for k, v in summary.items() if k not in ("assessable", "reason")})
-    descent = rep.phases.get("descent")
-    ascent = rep.phases.get("ascent")
-    metrics["descent_s"] = float(t[min(descent[1], last)] - t[descent[0]]) if descent else float("nan")
-    metrics["ascent_s"] = float(t[min(ascent[1], last)] - t[ascent[0]]) if ascent else float("nan")
-    # One cue per rep: checks are listed in priority order, faults before cautions.
-    ranked = sorted(faults, key=lambda f: (f.severity != "fault", [c for c, _ in exercise.checks].index(f.code)))
+    # Tempo: the way down and the way up, each timed over 5–95 % of its range.
+    metrics["descent_s"], metrics["ascent_s"] = tempo_metrics(exercise.depth(kin.signals), t, rep, exercise.rule.style)
+    # One cue per rep, safety first: spine before positions before depth before tempo
+    # (catalogue tiers); within a tier faults before cautions, then the plug-in's order.
+    order = list(exercise.codes)
+    ranked = sorted(faults, key=lambda f: cue_sort_key(f.code, f.severity, order.index(f.code)))
     return RepResult(
         index=rep.index,
         start_s=float(t[rep.start]),
@@ -140,21 +165,96 @@ def assess_rep(
         start_frame=rep.start,
         bottom_frame=rep.bottom,
         end_frame=rep.end,
+        info=tuple(info),
     )
+
+
+def _needs_spine(check) -> bool:
+    """Whether a check reads the spine estimate (the checks in :mod:`formcheck.spine` do)."""
+    return getattr(check, "__module__", "") == "formcheck.spine" or getattr(check, "needs_spine", False)
 
 
 def _not_assessable(kin: Kinematics, exercise: Exercise, spine: SpineEstimate | None = None) -> dict[str, str]:
     """Faults this video cannot support, with the reason (a verdict withheld is
     better than a wrong one)."""
-    codes = [code for code, _ in exercise.checks]
     out: dict[str, str] = {}
-    if kin.view not in ("side", "oblique"):
-        reason = f"needs a side or oblique view (this video is {kin.view}); film from the side at hip height"
-        out.update({code: reason for code in codes if code in {"hips_rise_early", "squatted_start", "shallow_depth"}})
     spine_reason = spine.reason if spine is not None else "the spine was not estimated"
-    if spine_reason:
-        out.update({code: spine_reason for code in codes if code in SPINE_CODES})
+    for code, check in exercise.checks:
+        views = exercise.views.get(code)
+        if views and kin.view not in views:
+            how = _VIEW_ADVICE.get(tuple(views), f"from the {' or '.join(views)}")
+            out[code] = f"needs a {' or '.join(views)} view (this video is {kin.view}); film {how}"
+        elif spine_reason and _needs_spine(check):
+            out[code] = spine_reason
     return out
+
+
+def camera_advice(kin: Kinematics, exercise: Exercise, not_assessable: Mapping[str, str]) -> dict[str, str]:
+    """``{"camera_view": advice}`` when some checks cannot be judged from this view (else empty).
+
+    Advises the view that would judge the most important withheld checks
+    (safety first), e.g. "film from the side at hip height to check: back
+    rounded, hips rose before the chest".
+    """
+    by_view: dict[tuple[str, ...], list[str]] = {}
+    spine_view = ("side",) if kin.view != "side" else None
+    for code, check in exercise.checks:
+        if code not in not_assessable or is_info(code):
+            continue
+        views = exercise.views.get(code)
+        if views and kin.view not in views:
+            by_view.setdefault(tuple(views) if tuple(views) != ("side", "oblique") else ("side",), []).append(code)
+        elif _needs_spine(check) and spine_view:
+            by_view.setdefault(spine_view, []).append(code)
+    if not by_view:
+        return {}
+    order = list(exercise.codes)
+    views, codes = min(by_view.items(), key=lambda item: min(cue_sort_key(c, "fault", order.index(c)) for c in item[1]))
+    how = _VIEW_ADVICE.get(views, f"from the {' or '.join(views)}")
+    return {CAMERA_VIEW: f"film {how} to check: {', '.join(entry(c).phrase for c in codes)}"}
+
+
+def set_summary(reps) -> list[str]:
+    """The set at a glance: which reps showed which fault, most urgent first.
+
+    One line per fault code and run of consecutive reps, e.g. ``"reps 3–5:
+    back rounded as you got tired"`` (a fault that appears after the first
+    reps and lasts to the end of a set of three or more).
+    """
+    if not reps:
+        return []
+    last = max(r.index for r in reps)
+    first_rep = min(r.index for r in reps)
+    seen: dict[str, list[int]] = {}
+    worst: dict[str, int] = {}
+    for rep in reps:
+        for f in rep.faults:
+            seen.setdefault(f.code, [])
+            if rep.index not in seen[f.code]:
+                seen[f.code].append(rep.index)
+            worst[f.code] = min(worst.get(f.code, 2), 0 if f.severity == "fault" else 1)
+    lines = []
+    for code in sorted(seen, key=lambda c: (entry(c).rank, worst[c], min(seen[c]))):
+        indices = sorted(seen[code])
+        for a, b in _runs(indices):
+            if a == first_rep and b == last and last > first_rep:
+                where = "every rep"
+            else:
+                where = f"rep {a}" if a == b else f"reps {a}–{b}"
+            tired = len(reps) >= 3 and a > first_rep and b == last and b > a
+            lines.append(f"{where}: {entry(code).phrase}{' as you got tired' if tired else ''}")
+    return lines
+
+
+def _runs(indices: list[int]) -> list[tuple[int, int]]:
+    """Consecutive runs of sorted integers as (first, last) pairs."""
+    runs: list[tuple[int, int]] = []
+    for i in indices:
+        if runs and i == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs
 
 
 def _why_no_reps(kin: Kinematics, depth: np.ndarray, exercise: Exercise) -> str:

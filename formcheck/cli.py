@@ -15,7 +15,7 @@ from pathlib import Path
 from formcheck import __version__
 from formcheck.errors import FormcheckError, NoPersonError
 
-EXERCISE_CHOICES = ("auto", "squat", "deadlift")
+EXERCISE_CHOICES = ("auto", "squat", "deadlift", "rdl", "good_morning", "kettlebell_swing")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--out", help="output folder (default: ./<video name>.formcheck)")
     analyze.add_argument("--exercise", choices=EXERCISE_CHOICES, default="auto", help="skip auto-detection")
     analyze.add_argument("--landmarks", help="re-use a saved landmarks.npz instead of running the pose model")
+    analyze.add_argument(
+        "--profile", metavar="FILE", help="thresholds: default, beginner, strict or a TOML file (docs/faults.md)"
+    )
     analyze.add_argument("--no-video", action="store_true", help="do not write annotated.mp4")
     analyze.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -133,6 +136,11 @@ def _cmd_analyze(args) -> int:
     if not video.exists():
         raise FormcheckError(f"{video} does not exist")
     out = Path(args.out) if args.out else Path.cwd() / f"{video.stem}.formcheck"
+    thresholds = None
+    if args.profile:
+        from formcheck.profiles import load_profile
+
+        thresholds = load_profile(args.profile)  # a bad value is an InputError naming the key
     report = _run_with_progress(
         lambda progress: analyze_video(
             video,
@@ -140,6 +148,7 @@ def _cmd_analyze(args) -> int:
             exercise=args.exercise,
             landmarks=args.landmarks,
             video=not args.no_video,
+            thresholds=thresholds,
             progress=progress,
         ),
         video,

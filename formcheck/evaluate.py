@@ -2,25 +2,96 @@
 
 The labels file is a CSV with at least the columns ``clip`` (path relative to
 the CSV), ``exercise``, ``view`` and ``rep_count``; ``faults_seen`` is shown
-beside what was found. Exercise labels containing "deadlift" or "squat" are
-expected to be recognised as such; anything else (rows, swings, walking, good
-mornings) is expected to come out "unknown". Exercise accuracy is counted on
-clips with at least one labelled rep.
+beside what was found. Exercise labels are mapped to plug-ins by keyword
+(:func:`expected_exercise`: swings, good mornings, Romanian deadlifts, other
+deadlifts, squats); anything else (rows, walking) is expected to come out
+"unknown". Exercise accuracy is counted on clips with at least one labelled
+rep.
+
+Per-fault confusion table
+-------------------------
+``faults_seen`` is free text ("rounded back (caption …)"); :data:`LABEL_WORDS`
+maps it to fault codes. For each fault code, over the clips with at least one
+labelled rep whose labelled exercise has that check:
+
+* a clip is *labelled positive* when its ``faults_seen`` maps to the code;
+* it is *labelled negative* when a careful viewer saw no fault at all
+  (``faults_seen`` empty and the source did not call the clip bad) or saw
+  only other faults;
+* clips from a "bad" folder with no fault named are left out (some fault, we
+  don't know which);
+* *flagged* means at least one rep had the fault at caution or fault level;
+  clips where the view could not support the check count as *withheld*.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from formcheck.analysis import analyze_track
+from formcheck.analysis import AnalysisOptions, analyze_track
+from formcheck.exercises import EXERCISES
 from formcheck.errors import FormcheckError, InputError
 from formcheck.pose import estimate_track
 from formcheck.source import prefetch, read_frames
 from formcheck.track import PoseTrack
+
+
+#: Words in an exercise label → the plug-in expected to recognise it (first match wins).
+EXERCISE_WORDS = (
+    ("swing", "kettlebell_swing"),
+    ("good morning", "good_morning"),
+    ("romanian", "rdl"),
+    ("rdl", "rdl"),
+    ("deadlift", "deadlift"),
+    ("squat", "squat"),
+)
+
+#: Patterns in ``faults_seen`` → fault code, per exercise ("*" = any exercise).
+LABEL_WORDS: tuple[tuple[str, dict[str, str]], ...] = (
+    (r"round|hunch|flexed back", {"squat": "butt_wink", "*": "lumbar_flexion"}),
+    (r"butt wink|tuck", {"squat": "butt_wink"}),
+    (r"hyperext|extended|lean(ing|ed|s)? back|over-?arch",
+     {"deadlift": "lockout_hyperextension", "rdl": "lockout_hyperextension", "*": "lumbar_hyperextension"}),
+    (r"squat-like start|squatting deadlift|hips too low|squatted start", {"deadlift": "squatted_start"}),
+    (r"hips? (rise|rising|rose|shoot|first)|stripper", {"deadlift": "hips_rise_early"}),
+    (r"bar (drift|away|forward)|bar path", {"deadlift": "bar_drift", "rdl": "bar_drift"}),
+    (r"soft lockout|not locked|incomplete lockout", {"deadlift": "soft_lockout"}),
+    (r"shallow|depth", {"squat": "shallow_depth"}),
+    (r"knees? (cave|caving|in\b)|valgus", {"squat": "knee_valgus"}),
+    (r"heels? (rise|up|lift)", {"squat": "heel_rise"}),
+    (r"forward lean|lean(ing|s)? forward|chest (fall|drop)", {"squat": "excessive_forward_lean"}),
+    (r"shift|asymmetr", {"squat": "lateral_shift"}),
+    (r"squat(ting|ted)? (the )?swing", {"kettlebell_swing": "squatting_the_swing"}),
+    (r"knees too bent|became a squat", {"rdl": "knees_too_bent", "good_morning": "knees_too_bent"}),
+    (r"insufficient hinge|not enough hinge", {"rdl": "insufficient_hinge", "good_morning": "insufficient_hinge"}),
+    (r"too fast|rushed|dropp", {"*": "tempo"}),
+)
+
+
+def expected_exercise(label: str) -> str:
+    """The plug-in a labelled exercise should be recognised as (or ``"unknown"``)."""
+    label = label.lower()
+    for word, name in EXERCISE_WORDS:
+        if word in label:
+            return name
+    return "unknown"
+
+
+def labelled_codes(faults_seen: str, exercise: str) -> set[str]:
+    """Fault codes named by a free-text ``faults_seen`` label for ``exercise``."""
+    text = faults_seen.lower()
+    codes = set()
+    for pattern, by_exercise in LABEL_WORDS:
+        if re.search(pattern, text):
+            code = by_exercise.get(exercise, by_exercise.get("*"))
+            if code:
+                codes.add(code)
+    return codes
 
 
 @dataclass(frozen=True)
@@ -35,6 +106,10 @@ class ClipResult:
     faults: str
     faults_seen: str
     error: str = ""
+    source_label: str = ""
+    flagged: frozenset = field(default_factory=frozenset)  # codes at caution or fault in some rep
+    flagged_fault: frozenset = field(default_factory=frozenset)  # codes at fault level in some rep
+    withheld: frozenset = field(default_factory=frozenset)  # codes the view could not support
 
     @property
     def reps_ok(self) -> bool:
@@ -42,11 +117,7 @@ class ClipResult:
 
     @property
     def expected_exercise(self) -> str:
-        label = self.label_exercise.lower()
-        for name in ("deadlift", "squat"):
-            if name in label:
-                return name
-        return "unknown"
+        return expected_exercise(self.label_exercise)
 
 
 def track_for(video: Path, cache: Path | None) -> PoseTrack:
@@ -63,23 +134,94 @@ def track_for(video: Path, cache: Path | None) -> PoseTrack:
     return track
 
 
-def evaluate_clip(video: Path, row: dict, cache: Path | None) -> ClipResult:
+def evaluate_clip(video: Path, row: dict, cache: Path | None, thresholds=None) -> ClipResult:
     base = dict(
         clip=row["clip"],
         label_exercise=row.get("exercise", ""),
         label_view=row.get("view", ""),
         expected_reps=int(row["rep_count"]),
         faults_seen=row.get("faults_seen", ""),
+        source_label=row.get("source_label", ""),
     )
     try:
-        report = analyze_track(track_for(video, cache))
+        report = analyze_track(track_for(video, cache), AnalysisOptions(thresholds=thresholds))
     except FormcheckError as exc:
         return ClipResult(**base, found_reps=0, exercise="error", view="", faults="", error=str(exc))
     faults = " ".join(f"r{f.rep}:{f.code}({f.severity[0]}{f.value:.0f})" for f in report.faults)
-    return ClipResult(**base, found_reps=report.rep_count, exercise=report.exercise, view=report.view, faults=faults)
+    return ClipResult(
+        **base, found_reps=report.rep_count, exercise=report.exercise, view=report.view, faults=faults,
+        flagged=frozenset(f.code for f in report.faults),
+        flagged_fault=frozenset(f.code for f in report.faults if f.severity == "fault"),
+        withheld=frozenset(report.not_assessable),
+    )
 
 
-def run_eval(labels: Path, cache: str | None = None, only: list[str] | None = None, out=sys.stdout) -> int:
+@dataclass
+class Confusion:
+    """Clip counts of one fault code (see the module docstring)."""
+
+    tp: int = 0
+    fn: int = 0
+    fp: int = 0
+    tn: int = 0
+    tp_fault: int = 0  # true positives flagged at fault level
+    fp_fault: int = 0  # false positives at fault level
+    withheld_pos: int = 0
+    withheld_neg: int = 0
+    positives: list = field(default_factory=list)  # clip names labelled with the fault
+
+
+def fault_confusion(results: list[ClipResult]) -> dict[str, Confusion]:
+    """Per-fault clip-level confusion counts over labelled clips with reps."""
+    table: dict[str, Confusion] = {}
+    for r in results:
+        exercise = r.expected_exercise
+        if r.error or r.expected_reps <= 0 or exercise not in EXERCISES:
+            continue
+        seen = labelled_codes(r.faults_seen, exercise)
+        unknown_fault = not seen and (r.faults_seen.strip() or r.source_label.strip().lower() == "bad")
+        for code in EXERCISES[exercise].codes:
+            if code not in EXERCISES[exercise].thresholds or code == "knees_forward":
+                continue
+            c = table.setdefault(code, Confusion())
+            positive = code in seen
+            if not positive and unknown_fault:
+                continue  # a bad clip whose fault nobody named: neither positive nor negative
+            if positive:
+                c.positives.append(r.clip)
+            if code in r.withheld:
+                if positive:
+                    c.withheld_pos += 1
+                else:
+                    c.withheld_neg += 1
+                continue
+            flagged, at_fault = code in r.flagged, code in r.flagged_fault
+            if positive:
+                c.tp += flagged
+                c.fn += not flagged
+                c.tp_fault += at_fault
+            else:
+                c.fp += flagged
+                c.tn += not flagged
+                c.fp_fault += at_fault
+    return table
+
+
+def print_confusion(table: dict[str, Confusion], out=sys.stdout) -> None:
+    """The per-fault confusion table: flagged = caution or fault in any rep of a clip."""
+    print("", file=out)
+    print("per-fault confusion over labelled clips (clip level; flagged = caution or fault in any rep)", file=out)
+    print(f"{'fault':24s} {'TP':>3s} {'FN':>3s} {'FP':>3s} {'TN':>3s}  {'TP@fault':>8s} {'FP@fault':>8s}  "
+          f"{'withheld +/-':>12s}  labelled positive", file=out)
+    for code in sorted(table, key=lambda c: (-len(table[c].positives), c)):
+        c = table[code]
+        print(f"{code:24s} {c.tp:3d} {c.fn:3d} {c.fp:3d} {c.tn:3d}  {c.tp_fault:8d} {c.fp_fault:8d}  "
+              f"{f'{c.withheld_pos}/{c.withheld_neg}':>12s}  {', '.join(Path(p).stem for p in c.positives)}", file=out)
+
+
+def run_eval(
+    labels: Path, cache: str | None = None, only: list[str] | None = None, out=sys.stdout, thresholds=None
+) -> int:
     if not labels.is_file():
         raise InputError(f"{labels} does not exist")
     with labels.open(newline="") as fh:
@@ -95,7 +237,7 @@ def run_eval(labels: Path, cache: str | None = None, only: list[str] | None = No
     for row in rows:
         if only and not any(pattern in row["clip"] for pattern in only):
             continue
-        result = evaluate_clip(labels.parent / row["clip"], row, cache_dir)
+        result = evaluate_clip(labels.parent / row["clip"], row, cache_dir, thresholds)
         results.append(result)
         mark = "ok" if result.reps_ok else "XX"
         exercise = f"{result.expected_exercise}→{result.exercise}"
@@ -107,6 +249,7 @@ def run_eval(labels: Path, cache: str | None = None, only: list[str] | None = No
             flush=True,
         )
     _print_totals(results, out)
+    print_confusion(fault_confusion(results), out)
     return 0
 
 

@@ -17,7 +17,7 @@ from formcheck.faults import Fault
 from formcheck.fileio import write_text_atomic
 
 #: Bump the major number on incompatible changes of report.json.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 _PHASE_WORDS = {"setup": "set-up", "descent": "descent", "bottom": "bottom", "ascent": "ascent", "lockout": "lockout"}
 
@@ -37,6 +37,7 @@ class RepResult:
     start_frame: int = 0
     bottom_frame: int = 0
     end_frame: int = 0
+    info: tuple[Fault, ...] = ()  # observations that are not faults (severity "info"), e.g. knees_forward
 
     @property
     def duration_s(self) -> float:
@@ -53,6 +54,7 @@ class RepResult:
             "phases": {k: [_round(a), _round(b)] for k, (a, b) in self.phases.items()},
             "metrics": {k: _round(v) for k, v in self.metrics.items()},
             "faults": [f.to_dict() for f in self.faults],
+            "info": [f.to_dict() for f in self.info],
             "cue": self.cue,
         }
 
@@ -80,6 +82,8 @@ class Report:
     frames: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
     units: dict[str, str] = field(repr=False, default_factory=dict)
     formcheck_version: str = ""
+    set_summary: tuple[str, ...] = ()  # "reps 3–5: back rounded as you got tired"
+    advice: dict[str, str] = field(default_factory=dict)  # e.g. camera_view → how to film
 
     @property
     def rep_count(self) -> int:
@@ -92,15 +96,19 @@ class Report:
     # ------------------------------------------------------------------ text
     def summary(self) -> str:
         """A few plain-language lines for the terminal."""
-        name = self.exercise if self.exercise != "unknown" else "Exercise not recognised"
-        lines = [f"{name.capitalize()} · {self.view} view · {self.rep_count} rep{'s' if self.rep_count != 1 else ''}"]
+        name = self.exercise.replace("_", " ") if self.exercise != "unknown" else "Exercise not recognised"
+        name = "RDL" if name == "rdl" else name
+        lines = [f"{name[0].upper() + name[1:]} · {self.view} view · {self.rep_count} rep{'s' if self.rep_count != 1 else ''}"]
         for rep in self.reps:
             if rep.faults:
                 worst = ", ".join(f"{f.code.replace('_', ' ')} ({f.severity})" for f in rep.faults)
                 lines.append(f"  Rep {rep.index} ({rep.start_s:.1f}–{rep.end_s:.1f} s): {worst}. {rep.cue}")
             else:
                 lines.append(f"  Rep {rep.index} ({rep.start_s:.1f}–{rep.end_s:.1f} s): no faults found.")
+        if self.set_summary:
+            lines.append("  Set: " + "; ".join(self.set_summary) + ".")
         lines.extend(f"  Note: {note}" for note in self.notes)
+        lines.extend(f"  Advice: {text[0].upper() + text[1:]}." for text in self.advice.values())
         lines.extend(f"  Not assessed — {code.replace('_', ' ')}: {why}" for code, why in self.not_assessable.items())
         return "\n".join(lines)
 
@@ -122,8 +130,10 @@ class Report:
             "rep_count": self.rep_count,
             "reps": [r.to_dict() for r in self.reps],
             "fault_counts": _fault_counts(self.faults),
+            "set_summary": list(self.set_summary),
             "notes": list(self.notes),
             "not_assessable": dict(self.not_assessable),
+            "advice": dict(self.advice),
             "summary": self.summary(),
         }
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from formcheck.analysis import assess_rep
-from formcheck.exercises import EXERCISES, posture_vote, get_exercise
+from formcheck.exercises import EXERCISES, get_exercise, posture_vote
+from formcheck.exercises.signals import landmark_signals
 from formcheck.filters import OneEuroFilter
 from formcheck.kinematics import compute_kinematics
 from formcheck.report import RepResult
@@ -94,6 +95,7 @@ class StreamingAnalyzer:
         track = PoseTrack.from_frames(self._buffer, self._size)
         offset = self._frames_seen - len(track)  # global frame number of buffer index 0
         kin = compute_kinematics(track)
+        kin.signals.update(landmark_signals(track))
         self._track = track
         finished = None
         depth_now = float("nan")

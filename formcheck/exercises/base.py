@@ -1,4 +1,5 @@
-"""What an exercise plug-in provides (one file per exercise in this package)."""
+"""What an exercise plug-in provides (one file per exercise in this package),
+and the small helpers the plug-ins share."""
 
 from __future__ import annotations
 
@@ -11,6 +12,13 @@ from formcheck.faults import FaultCheck, RepContext, Threshold
 from formcheck.reps import RepRule
 
 Signals = Mapping[str, np.ndarray]
+
+#: Views that show the body from the side (sagittal angles from the image).
+SIDE = ("side",)
+#: Side or oblique: joint angles from the world landmarks are usable, less exact.
+SIDE_OR_OBLIQUE = ("side", "oblique")
+#: Front or rear: left–right (frontal-plane) movement is visible.
+FRONT_OR_REAR = ("front", "rear")
 
 
 @dataclass(frozen=True)
@@ -29,11 +37,18 @@ class Exercise:
         ``depth(signals) -> ndarray``: causal normalised depth (0 top, 1 bottom),
         computed sample by sample from the past only, so live and offline agree.
     checks : tuple of (code, check)
-        Fault checks, in priority order for the one cue per rep (safety first).
+        Fault checks, in priority order for the one cue per rep (safety first;
+        see :mod:`formcheck.exercises.catalogue` for the tiers).
     thresholds : dict of str → Threshold
         Default thresholds, keyed by fault code.
     metrics : callable
         ``metrics(ctx) -> dict`` of per-rep numbers for the report.
+    views : dict of str → tuple of str
+        Camera views each check can be judged from (a code missing here can
+        be judged from any view). Elsewhere the verdict is withheld and the
+        report advises how to film.
+    variants : tuple of str
+        Forms of the exercise the plug-in covers (documentation).
     """
 
     name: str
@@ -44,6 +59,12 @@ class Exercise:
     thresholds: dict[str, Threshold]
     metrics: Callable[[RepContext], dict[str, float]]
     units: dict[str, str] = field(default_factory=dict)
+    views: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    variants: tuple[str, ...] = ()
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(code for code, _ in self.checks)
 
 
 def value_at(signal: np.ndarray, frame: int) -> float:
@@ -56,3 +77,232 @@ def running_max(x: np.ndarray) -> np.ndarray:
     filled = np.where(np.isfinite(x), x, -np.inf)
     out = np.maximum.accumulate(filled) if len(x) else filled
     return np.where(np.isfinite(out), out, np.nan)
+
+
+def hinge_depth(signals: Signals, top_deg: float, bottom_deg: float) -> np.ndarray:
+    """Normalised depth from the landmark hip angle: 0 at ``top_deg``, 1 at ``bottom_deg``."""
+    return (np.asarray(signals["hip_flexion"], np.float64) - top_deg) / (bottom_deg - top_deg)
+
+
+def phase_frames(ctx: RepContext, *names: str) -> np.ndarray:
+    """Frame indices of the rep's named phases (those that occur), sorted."""
+    out = [np.arange(*ctx.rep.phases[name]) for name in names if name in ctx.rep.phases]
+    if not out:
+        return np.zeros(0, int)
+    frames = np.unique(np.concatenate(out))
+    return frames[frames < len(ctx.time_s)]
+
+
+def finite(signal: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """The frames at which ``signal`` is finite."""
+    frames = np.asarray(frames, int)
+    return frames[np.isfinite(np.asarray(signal)[frames])] if len(frames) else frames
+
+
+#: Legs count as seen when the worse leg's landmarks have at least this visibility.
+MIN_LEG_VISIBILITY = 0.6
+
+
+def legs_seen(ctx: RepContext, frames: np.ndarray) -> np.ndarray:
+    """The frames in which the hips, knees and ankles are visible (not hidden
+    behind plates or cut off by the picture): joint angles there can be trusted."""
+    vis = np.asarray(ctx.signals.get("lower_body_visibility", np.ones(len(ctx.time_s))), np.float64)
+    frames = np.asarray(frames, int)
+    with np.errstate(invalid="ignore"):
+        return frames[vis[frames] >= MIN_LEG_VISIBILITY] if len(frames) else frames
+
+
+def hold_frames(time_s: np.ndarray, seconds: float) -> int:
+    """How many frames last ``seconds`` (at least 1)."""
+    fps = 1.0 / np.median(np.diff(time_s)) if len(time_s) > 1 else 30.0
+    return max(1, int(round(seconds * fps)))
+
+
+def sustained_max(signal: np.ndarray, frames: np.ndarray, hold: int) -> tuple[float, int]:
+    """Highest level ``signal`` keeps for ``hold`` consecutive frames among ``frames``.
+
+    A one-frame landmark glitch must not make a fault; a short window keeps
+    the peak. Returns the level and the first frame of that stretch (NaN, −1
+    when no stretch of ``hold`` finite frames exists). Inputs spanning fewer
+    than ``hold`` frames fall back to their median.
+    """
+    frames = finite(signal, frames)
+    if len(frames) == 0:
+        return float("nan"), -1
+    values = np.asarray(signal, np.float64)
+    series = np.full(int(frames.max()) - int(frames.min()) + 1, -np.inf)
+    series[frames - frames.min()] = values[frames]
+    if len(series) < hold:
+        return float(np.median(values[frames])), int(frames[0])
+    lows = np.lib.stride_tricks.sliding_window_view(series, hold).min(axis=1)
+    best = int(np.argmax(lows))
+    if not np.isfinite(lows[best]):  # never held for ``hold`` frames in a row: nothing to judge
+        return float("nan"), -1
+    return float(lows[best]), int(frames.min()) + best
+
+
+def sustained_min(signal: np.ndarray, frames: np.ndarray, hold: int) -> tuple[float, int]:
+    """Lowest level ``signal`` keeps for ``hold`` consecutive frames (see :func:`sustained_max`)."""
+    level, at = sustained_max(-np.asarray(signal, np.float64), frames, hold)
+    return -level, at
+
+
+#: Standing frames: landmark hip angle within this many degrees of the
+#: straightest seen around the rep.
+STANDING_TOLERANCE_DEG = 10.0
+#: How far before the rep to look for standing frames (seconds).
+STANDING_LOOKBACK_S = 2.0
+
+
+def standing_frames(ctx: RepContext, include_lockout: bool = True) -> np.ndarray:
+    """Frames where the lifter stands tall around this rep: the personal baseline.
+
+    Candidates are the rep's set-up and (optionally) its lockout, plus up to
+    ``STANDING_LOOKBACK_S`` before it; of those, the frames whose landmark hip
+    angle is within ``STANDING_TOLERANCE_DEG`` of the straightest. Pose bias
+    (a landmark that sits off the joint for this lifter, clothes, camera
+    angle) is then the same in the baseline and in the rep, and cancels.
+    """
+    hip = np.asarray(ctx.signals["hip_flexion"], np.float64)
+    lookback = hold_frames(ctx.time_s, STANDING_LOOKBACK_S)
+    names = ("setup", "lockout") if include_lockout else ("setup",)
+    candidates = [phase_frames(ctx, *names), np.arange(max(0, ctx.rep.start - lookback), ctx.rep.start)]
+    frames = finite(hip, np.unique(np.concatenate(candidates)).astype(int))
+    if len(frames) == 0:
+        return frames
+    straightest = float(np.min(hip[frames]))
+    if straightest > 35.0:  # nobody stood tall here: no baseline
+        return np.zeros(0, int)
+    return frames[hip[frames] <= straightest + STANDING_TOLERANCE_DEG]
+
+
+def baseline(ctx: RepContext, name: str, frames: np.ndarray | None = None, default: float = float("nan")) -> float:
+    """Median of signal ``name`` over the lifter's standing frames (or ``default``)."""
+    signal = np.asarray(ctx.signals[name], np.float64) if name in ctx.signals else None
+    if signal is None:
+        return default
+    frames = standing_frames(ctx) if frames is None else frames
+    frames = finite(signal, frames)
+    return float(np.median(signal[frames])) if len(frames) >= 3 else default
+
+
+#: Quiet standing: hip flexion below this (deg), trunk lean changing slower
+#: than ``QUIET_DEG_PER_S``, for at least ``QUIET_MIN_S``.
+QUIET_HIP_FLEXION_DEG = 20.0
+QUIET_DEG_PER_S = 20.0
+QUIET_MIN_S = 0.5
+
+
+def quiet_standing_frames(ctx: RepContext, lookback_s: float = 20.0) -> np.ndarray:
+    """Frames before this rep (up to ``lookback_s``) where the lifter stood still
+    and tall for at least ``QUIET_MIN_S``: the set-up before a set of swings,
+    say, when the tops between reps are never still."""
+    t = np.asarray(ctx.time_s, np.float64)
+    start = max(0, ctx.rep.start - hold_frames(t, lookback_s))
+    frames = np.arange(start, ctx.rep.start)
+    if len(frames) < 3:
+        return np.zeros(0, int)
+    hip = np.asarray(ctx.signals["hip_flexion"], np.float64)[frames]
+    lean = np.asarray(ctx.signals["trunk_inclination"], np.float64)[frames]
+    with np.errstate(invalid="ignore"):
+        speed = np.abs(np.gradient(lean, t[frames]))
+        quiet = (hip < QUIET_HIP_FLEXION_DEG) & (speed < QUIET_DEG_PER_S)
+    need = hold_frames(t, QUIET_MIN_S)
+    keep = np.zeros(len(frames), bool)
+    run = 0
+    for i, q in enumerate(quiet):  # keep runs of quiet frames at least ``need`` long
+        run = run + 1 if q else 0
+        if run >= need:
+            keep[i - run + 1 : i + 1] = True
+    return frames[keep]
+
+
+def span_of(frames: np.ndarray, fallback: tuple[int, int]) -> tuple[int, int]:
+    """``[first, last + 1)`` of ``frames``, or ``fallback`` when empty."""
+    if len(frames) == 0:
+        return fallback
+    return int(np.min(frames)), int(np.max(frames)) + 1
+
+
+#: Share of a movement's range ignored at each end when timing it: the start
+#: and end of a lift are slow and noisy, so a movement is timed from 5 % to 95 %
+#: of its range.
+TEMPO_EDGE = 0.05
+
+
+#: A timed movement must cover at least this share of the rep's depth range.
+TEMPO_MIN_RANGE = 0.6
+
+
+def movement_time(depth: np.ndarray, time_s: np.ndarray, a: int, b: int, full_range: float | None = None) -> float:
+    """Seconds the depth signal takes to cross ``TEMPO_EDGE``…``1 − TEMPO_EDGE``
+    of its range between frames ``a`` and ``b`` (either direction).
+
+    NaN if unseen, if the movement covers less than ``TEMPO_MIN_RANGE`` of
+    ``full_range`` (a lowering cut off by the end of the clip), or if it ends
+    on the clip's last frames (a cut to another scene).
+    """
+    a, b = max(0, int(a)), min(len(depth) - 1, int(b))
+    if b - a < 2:
+        return float("nan")
+    d = np.asarray(depth[a : b + 1], np.float64)
+    ok = np.flatnonzero(np.isfinite(d))
+    if len(ok) < 3:
+        return float("nan")
+    lo, hi = float(d[ok].min()), float(d[ok].max())
+    if hi - lo <= 1e-9 or (full_range is not None and hi - lo < TEMPO_MIN_RANGE * full_range):
+        return float("nan")
+    rising = int(np.argmax(np.where(np.isfinite(d), d, -np.inf))) > int(np.argmin(np.where(np.isfinite(d), d, np.inf)))
+    u = (d - lo) / (hi - lo) if rising else (hi - d) / (hi - lo)
+    with np.errstate(invalid="ignore"):
+        end = np.flatnonzero(u >= 1.0 - TEMPO_EDGE)
+        if len(end) == 0:
+            return float("nan")
+        begin = np.flatnonzero(u[: end[0] + 1] <= TEMPO_EDGE)
+    if len(begin) == 0 or a + end[0] >= len(depth) - 2:
+        return float("nan")
+    return float(time_s[a + end[0]] - time_s[a + begin[-1]])
+
+
+def tempo_metrics(depth: np.ndarray, time_s: np.ndarray, rep, style: str) -> tuple[float, float]:
+    """Seconds down and up of one rep (the lowering and the lift; NaN if unseen).
+
+    ``style`` is the rep rule's: for ``up_down_up`` the way down is start →
+    bottom and the way up bottom → end; for ``down_up`` (a deadlift) the lift
+    is the pull to lockout and the way down the lowering after it.
+    """
+    window = np.asarray(depth[rep.start : rep.end + 1], np.float64)
+    if not np.isfinite(window).any():
+        return float("nan"), float("nan")
+    full = float(np.nanmax(window) - np.nanmin(window))
+    if style == "down_up":
+        lock_a, lock_b = rep.phases.get("lockout", (rep.end, rep.end))
+        up = movement_time(depth, time_s, rep.bottom, lock_b, full)
+        down = movement_time(depth, time_s, lock_a, rep.end, full) if rep.end > lock_b + 1 else float("nan")
+        return down, up
+    return movement_time(depth, time_s, rep.start, rep.bottom, full), movement_time(depth, time_s, rep.bottom, rep.end, full)
+
+
+def make_tempo_check(depth_fn: Callable[[Signals], np.ndarray], style: str, cue: str, what: str) -> FaultCheck:
+    """A ``tempo`` check: the way down took fewer seconds than the threshold.
+
+    The value is the duration of the way down (lower is worse; see
+    :func:`tempo_metrics`); the message gives the way down and the way up.
+    """
+
+    def check_tempo(ctx: RepContext):
+        down, up = tempo_metrics(depth_fn(ctx.signals), ctx.time_s, ctx.rep, style)
+        if not np.isfinite(down):
+            return None
+        span = (ctx.rep.start, ctx.rep.bottom + 1) if style != "down_up" else ctx.rep.phases.get("descent", (ctx.rep.start, ctx.rep.end))
+        up_words = f", up {up:.1f} s" if np.isfinite(up) else ""
+        return ctx.make_fault(
+            "tempo",
+            down,
+            span,
+            cue=cue,
+            message=f"{what} took {down:.1f} s (down {down:.1f} s{up_words})",
+            unit="s",
+        )
+
+    return check_tempo

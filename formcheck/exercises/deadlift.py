@@ -20,13 +20,35 @@ Faults
     ``SQUATTED_THIGH_MAX_DEG`` of horizontal). Knee flexion is not used: at the
     floor the plates hide the knees and the model's knee angle there is off by
     20–40° (measured on rendered lifters with known angles).
+``bar_drift``  side view: the hands (bar or bell) move forward, away from the
+    shins and the mid-foot, during the pull or the lowering: the largest
+    forward distance of the wrists beyond where they were at the set-up, held
+    for ``BAR_DRIFT_HOLD_S`` while the weight is below mid-thigh (cm, from the
+    lifter's leg length).
+``soft_lockout``  the hips or knees are not straight at the top: the
+    straightest hip and knee angles reached around lockout (degrees short of
+    straight, the worse joint; knees only in a side view, where the knee
+    angle comes from the image).
+``tempo``  the lowering took less than the threshold (the bar was dropped).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from formcheck.exercises.base import Exercise, value_at
+from formcheck.exercises.base import (
+    SIDE,
+    SIDE_OR_OBLIQUE,
+    Exercise,
+    finite,
+    hold_frames,
+    legs_seen,
+    make_tempo_check,
+    phase_frames,
+    sustained_max,
+    sustained_min,
+    value_at,
+)
 from formcheck.faults import Fault, RepContext, Threshold
 from formcheck.reps import RepRule
 from formcheck.spine import SPINE_THRESHOLDS, check_lockout_hyperextension, check_lumbar_flexion
@@ -34,24 +56,57 @@ from formcheck.spine import SPINE_THRESHOLDS, check_lockout_hyperextension, chec
 LOCKOUT_HIP_FLEXION_DEG = 15.0
 SQUATTED_THIGH_MAX_DEG = 20.0
 FLOOR_HIP_FLEXION_DEG = 105.0
+#: A position fault must last this long to count (seconds).
+HOLD_S = 0.15
+#: Leg length assumed when the pose model gave none (metres).
+TYPICAL_LEG_LENGTH_M = 0.85
+#: Bar drift is judged while the wrists are below this height (leg lengths: mid-thigh),
+#: and must last this long (seconds).
+BAR_DRIFT_MAX_HEIGHT = 0.75
+BAR_DRIFT_HOLD_S = 0.25
+#: The weight is back down when the wrists are within this of their set-up height (leg lengths).
+BAR_LANDED = 0.08
+#: Share of the top frames in which the legs must be seen to judge the lockout.
+MIN_SEEN_SHARE = 0.6
+#: A pull starts leaning forward at least this much (deg); less means the start was missed.
+MIN_START_LEAN_DEG = 15.0
+#: The top of a rep: frames within this many degrees of the straightest hip angle.
+TOP_WINDOW_DEG = 15.0
 
 
 def depth(signals) -> np.ndarray:
     return (signals["hip_flexion"] - LOCKOUT_HIP_FLEXION_DEG) / (FLOOR_HIP_FLEXION_DEG - LOCKOUT_HIP_FLEXION_DEG)
 
 
+#: The pull begins when the hips leave the set-up: the last frame within this
+#: share of the hips' rise to lockout above their lowest point.
+PULL_START_SHARE = 0.03
+
+
 def pull_start(ctx: RepContext) -> int:
-    """Frame where the pull begins: the hips' lowest point before lockout.
+    """Frame where the pull begins: the hips start to rise from their lowest
+    point before lockout (the end of a still set-up, not its start).
 
     Not the deepest hip angle: when the hips shoot up first the hip angle
     stays closed while the hips rise, and the pull has already begun.
     """
-    hip = ctx.signals["hip_height"]
+    hip = np.asarray(ctx.signals["hip_height"], np.float64)
     lockout = ctx.phase("lockout").start
-    window = hip[ctx.rep.start : max(lockout, ctx.rep.start + 1)]
+    stop = max(lockout, ctx.rep.start + 1)
+    window = hip[ctx.rep.start : stop]
     if not np.isfinite(window).any():
         return ctx.rep.bottom
-    return ctx.rep.start + int(np.nanargmin(window))
+    lowest = ctx.rep.start + int(np.nanargmin(window))
+    after = hip[lowest : min(len(hip), lockout + 1)]
+    top = float(np.nanmax(after)) if np.isfinite(after).any() else float("nan")
+    low = float(hip[lowest])
+    if not np.isfinite(top) or top - low <= 1e-6:
+        return lowest
+    with np.errstate(invalid="ignore"):
+        left = np.flatnonzero(after > low + 10 * PULL_START_SHARE * (top - low))
+        rising = lowest + int(left[0]) if len(left) else lowest
+        still = np.flatnonzero(hip[lowest : rising + 1] <= low + PULL_START_SHARE * (top - low))
+    return lowest + int(still[-1]) if len(still) else lowest
 
 
 def _pull_window(ctx: RepContext, fraction: float) -> slice:
@@ -82,8 +137,8 @@ def check_squatted_start(ctx: RepContext) -> Fault | None:
     start = pull_start(ctx)
     thigh = value_at(ctx.signals["thigh_angle"], start)
     trunk = value_at(ctx.signals["trunk_inclination"], start)
-    if not np.isfinite(thigh) or thigh > SQUATTED_THIGH_MAX_DEG:
-        return None
+    if not np.isfinite(thigh) or thigh > SQUATTED_THIGH_MAX_DEG or not trunk >= MIN_START_LEAN_DEG:
+        return None  # hips clearly above the knees, or no believable floor position (arms can't reach)
     return ctx.make_fault(
         "squatted_start",
         trunk,
@@ -92,6 +147,85 @@ def check_squatted_start(ctx: RepContext) -> Fault | None:
         message=f"the pull started with the hips near knee height and the back only {trunk:.0f}° from upright",
         unit="deg",
     )
+
+
+def check_bar_drift(ctx: RepContext) -> Fault | None:
+    forward = np.asarray(ctx.signals["wrist_forward"], np.float64)
+    start = pull_start(ctx)
+    set_up = finite(forward, np.arange(max(ctx.rep.start, start - 3), start + 1))
+    if len(set_up) == 0:
+        return None
+    reference = float(np.median(forward[set_up]))
+    wrist = np.asarray(ctx.signals["wrist_height"], np.float64)
+    floor = float(np.nanmedian(wrist[set_up])) if np.isfinite(wrist[set_up]).any() else 0.0
+    pull = np.arange(start, ctx.phase("lockout").start)
+    lowering = phase_frames(ctx, "descent")
+    with np.errstate(invalid="ignore"):
+        landed = np.flatnonzero(wrist[lowering] <= floor + BAR_LANDED)
+    if len(landed):  # the lowering ends when the weight is back down (then it is let go)
+        lowering = lowering[: landed[0]]
+    frames = np.concatenate([pull, lowering]).astype(int)
+    # Only while the weight is below mid-thigh: from there up it rides the thighs,
+    # and at lockout the wrist landmark often jumps (hands, bar and plates overlap).
+    with np.errstate(invalid="ignore"):
+        frames = frames[wrist[frames] < BAR_DRIFT_MAX_HEIGHT]
+    hold = hold_frames(ctx.time_s, BAR_DRIFT_HOLD_S)
+    drift, at = sustained_max(forward - reference, frames, hold)
+    if not np.isfinite(drift):
+        return None
+    leg_m = float(ctx.extra.get("leg_length_m") or TYPICAL_LEG_LENGTH_M)
+    value = 100.0 * drift * leg_m
+    when = "while lowering" if "descent" in ctx.rep.phases and at >= ctx.rep.phases["descent"][0] else "during the pull"
+    return ctx.make_fault(
+        "bar_drift",
+        value,
+        (at, at + hold),
+        cue="Keep the weight close: drag it up your shins and thighs, over the middle of your feet.",
+        message=f"the weight drifted about {value:.0f} cm forward of where it started {when}",
+        unit="cm",
+    )
+
+
+def top_frames(ctx: RepContext) -> np.ndarray:
+    """Frames at the top of the rep: lockout, and the end of the pull and start of the lowering."""
+    hip = np.asarray(ctx.signals["hip_flexion"], np.float64)
+    frames = finite(hip, phase_frames(ctx, "ascent", "lockout", "descent"))
+    if len(frames) == 0:
+        return frames
+    return frames[hip[frames] <= np.min(hip[frames]) + TOP_WINDOW_DEG]
+
+
+def check_soft_lockout(ctx: RepContext) -> Fault | None:
+    frames = top_frames(ctx)
+    if len(frames) == 0:
+        return None
+    hip = np.asarray(ctx.signals["hip_flexion"], np.float64)
+    if int(frames[np.argmin(hip[frames])]) >= len(ctx.time_s) - 3:
+        return None  # the clip ends while the lifter is still standing up: the top is not seen
+    seen = legs_seen(ctx, frames)  # plates in front of the hips and knees at lockout fake a bend
+    if len(seen) < MIN_SEEN_SHARE * len(frames):
+        return None
+    frames = seen
+    hold = hold_frames(ctx.time_s, HOLD_S)
+    joints = {"hips": sustained_min(hip, frames, hold)}
+    if ctx.view == "side":
+        joints["knees"] = sustained_min(np.asarray(ctx.signals["knee_flexion"], np.float64), frames, hold)
+    joint, (value, at) = max(joints.items(), key=lambda item: np.nan_to_num(item[1][0], nan=-np.inf))
+    if not np.isfinite(value):
+        return None
+    return ctx.make_fault(
+        "soft_lockout",
+        value,
+        (at, at + hold),
+        cue="Finish tall: hips through and knees straight at the top.",
+        message=f"at the top your {joint} stayed {value:.0f}° short of straight",
+        unit="deg",
+    )
+
+
+check_tempo = make_tempo_check(
+    depth, "down_up", cue="Lower the weight under control: don't let it drop.", what="the lowering"
+)
 
 
 def metrics(ctx: RepContext) -> dict[str, float]:
@@ -113,15 +247,28 @@ EXERCISE = Exercise(
     depth=depth,
     checks=(  # priority order for the one cue per rep: the spine first
         ("lumbar_flexion", check_lumbar_flexion),
+        ("lockout_hyperextension", check_lockout_hyperextension),
         ("hips_rise_early", check_hips_rise_early),
         ("squatted_start", check_squatted_start),
-        ("lockout_hyperextension", check_lockout_hyperextension),
+        ("bar_drift", check_bar_drift),
+        ("soft_lockout", check_soft_lockout),
+        ("tempo", check_tempo),
     ),
     thresholds={
         "lumbar_flexion": SPINE_THRESHOLDS["lumbar_flexion"],
         "lockout_hyperextension": SPINE_THRESHOLDS["lockout_hyperextension"],
-        "hips_rise_early": Threshold(caution=8.0, fault=15.0),
-        "squatted_start": Threshold(caution=50.0, fault=45.0, higher_is_worse=False),
+        "hips_rise_early": Threshold(caution=12.0, fault=18.0),
+        "squatted_start": Threshold(caution=47.0, fault=43.0, higher_is_worse=False),
+        "bar_drift": Threshold(caution=9.0, fault=13.0),
+        "soft_lockout": Threshold(caution=20.0, fault=30.0),
+        "tempo": Threshold(caution=0.3, fault=0.2, higher_is_worse=False),
     },
     metrics=metrics,
+    views={
+        "hips_rise_early": SIDE_OR_OBLIQUE,
+        "squatted_start": SIDE_OR_OBLIQUE,
+        "bar_drift": SIDE,
+        "soft_lockout": SIDE_OR_OBLIQUE,
+    },
+    variants=("barbell deadlift", "kettlebell deadlift"),
 )

@@ -4,25 +4,62 @@ Depth signal: how far the hips have dropped below the highest hip position
 seen so far, in leg lengths: a parallel squat drops the hips by about half a
 leg length (0.45 → depth 1). Reps are top → bottom → top.
 
-Faults
+Faults (in cue priority; values relative to the lifter's own standing
+frames wherever landmark bias would matter)
 ------
 ``butt_wink``, ``lumbar_hyperextension``  from the spine estimate
     (:mod:`formcheck.spine`): the lower back rounds at the bottom; the lower
-    back over-arches.
-``shallow_depth``  at the bottom the hip joint stays above the knee: measured
-as the thigh angle above horizontal (0° = parallel, + hip above knee).
+    back over-arches. Side view.
+``knee_valgus``  front or rear view: a knee moves inside the line from its hip
+    to its ankle, compared with standing (% of leg length, worse leg).
+``excessive_forward_lean``  side view: the torso leans further forward than
+    the shins at the bottom (trunk angle − shin angle, vs standing; degrees).
+    In a balanced squat torso and shins are roughly parallel.
+``lateral_shift``  front or rear view: the hips move sideways over the feet
+    during the rep, compared with standing (% of stance width).
+``heel_rise``  side view: the heels lift off the floor near the bottom: the
+    heel's height above the toes compared with standing (cm, from the
+    lifter's leg length; vertical in the image, so a foot that points toward
+    the camera does not fake it).
+``shallow_depth``  at the bottom the hip joint stays above the knee: the
+    thigh angle above horizontal (0° = parallel, + hip above knee); outside
+    side views from the vertical hip–knee distance (any view).
+``tempo``  the descent took less than the threshold (seconds).
+``knees_forward``  information only, never a fault: the shins tilt far
+    forward at the bottom (knees travel past the toes), which is fine as
+    long as the heels stay down.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from formcheck.exercises.base import Exercise, running_max, value_at
+from formcheck.exercises.base import (
+    FRONT_OR_REAR,
+    SIDE,
+    SIDE_OR_OBLIQUE,
+    Exercise,
+    baseline,
+    finite,
+    hold_frames,
+    make_tempo_check,
+    phase_frames,
+    running_max,
+    span_of,
+    sustained_max,
+    value_at,
+)
 from formcheck.faults import Fault, RepContext, Threshold
 from formcheck.reps import RepRule
 from formcheck.spine import SPINE_THRESHOLDS, check_butt_wink, check_lumbar_hyperextension
 
 PARALLEL_DROP_LEG_LENGTHS = 0.45
+#: A position fault must last this long to count (seconds): one-frame glitches never do.
+HOLD_S = 0.15
+#: Share of the deep frames in which a landmark must be seen for its check to judge.
+MIN_SEEN_SHARE = 0.6
+#: Leg length assumed when the pose model gave none (metres).
+TYPICAL_LEG_LENGTH_M = 0.85
 
 
 def depth(signals) -> np.ndarray:
@@ -30,8 +67,28 @@ def depth(signals) -> np.ndarray:
     return (running_max(hip) - hip) / PARALLEL_DROP_LEG_LENGTHS
 
 
+def _deep_frames(ctx: RepContext) -> np.ndarray:
+    """Frames in the deeper half of the rep (where position faults show), bottom included."""
+    d = depth(ctx.signals)
+    frames = phase_frames(ctx, "descent", "bottom", "ascent")
+    frames = finite(d, frames)
+    if len(frames) == 0:
+        return frames
+    deepest = float(np.max(d[frames]))
+    return frames[d[frames] >= 0.5 * deepest]
+
+
+def depth_angle(ctx: RepContext) -> np.ndarray:
+    """Thigh angle above horizontal (+ hip above knee): the sagittal angle in a
+    side view; elsewhere from the vertical hip–knee distance, which turning
+    the camera does not distort (see :mod:`formcheck.exercises.signals`)."""
+    if ctx.view == "side" or "thigh_drop" not in ctx.signals:
+        return np.asarray(ctx.signals["thigh_angle"], np.float64)
+    return np.asarray(ctx.signals["thigh_drop"], np.float64)
+
+
 def check_shallow_depth(ctx: RepContext) -> Fault | None:
-    thigh = ctx.signals["thigh_angle"]
+    thigh = depth_angle(ctx)
     bottom = ctx.phase("bottom")
     window = thigh[bottom]
     if not np.isfinite(window).any():
@@ -48,11 +105,128 @@ def check_shallow_depth(ctx: RepContext) -> Fault | None:
     )
 
 
+def check_knee_valgus(ctx: RepContext) -> Fault | None:
+    hold = hold_frames(ctx.time_s, HOLD_S)
+    frames = _deep_frames(ctx)
+    worst, worst_side, at = float("nan"), "", -1
+    for name, side in (("knee_in_left", "left"), ("knee_in_right", "right")):
+        if name not in ctx.signals:
+            return None
+        signal = np.asarray(ctx.signals[name], np.float64)
+        ref = baseline(ctx, name)
+        if not np.isfinite(ref):
+            continue
+        level, start = sustained_max(100.0 * (signal - ref), frames, hold)
+        if np.isfinite(level) and not (level <= worst):
+            worst, worst_side, at = level, side, start
+    if not np.isfinite(worst):
+        return None
+    return ctx.make_fault(
+        "knee_valgus",
+        worst,
+        (at, at + hold) if at >= 0 else span_of(frames, (ctx.rep.start, ctx.rep.end)),
+        cue="Push your knees out over your toes all the way down and up.",
+        message=f"the {worst_side} knee caved in by {worst:.0f}% of your leg length compared with standing",
+        unit="pct_leg",
+    )
+
+
+def check_lateral_shift(ctx: RepContext) -> Fault | None:
+    if "hip_shift" not in ctx.signals:
+        return None
+    shift = np.asarray(ctx.signals["hip_shift"], np.float64)
+    ref = baseline(ctx, "hip_shift")
+    if not np.isfinite(ref):
+        return None
+    frames = _deep_frames(ctx)
+    hold = hold_frames(ctx.time_s, HOLD_S)
+    offset = 100.0 * (shift - ref)
+    right, at_r = sustained_max(-offset, frames, hold)
+    left, at_l = sustained_max(offset, frames, hold)
+    if not (np.isfinite(left) or np.isfinite(right)):
+        return None
+    toward, value, at = ("left", left, at_l) if np.nan_to_num(left, nan=-1) >= np.nan_to_num(right, nan=-1) else ("right", right, at_r)
+    return ctx.make_fault(
+        "lateral_shift",
+        value,
+        (at, at + hold),
+        cue="Keep your weight even on both feet: hips straight down between your heels.",
+        message=f"the hips shifted toward your {toward} by {value:.0f}% of your stance width",
+        unit="pct_stance",
+    )
+
+
+def _lean_over_shin(ctx: RepContext) -> np.ndarray:
+    return np.asarray(ctx.signals["trunk_inclination"], np.float64) - np.asarray(ctx.signals["shin_angle"], np.float64)
+
+
+def check_excessive_forward_lean(ctx: RepContext) -> Fault | None:
+    lean = _lean_over_shin(ctx)
+    frames = finite(lean, _deep_frames(ctx))
+    standing = baseline(ctx, "trunk_inclination") - baseline(ctx, "shin_angle")
+    if len(frames) == 0 or not np.isfinite(standing):
+        return None
+    value, at = sustained_max(lean - standing, frames, hold_frames(ctx.time_s, HOLD_S))
+    return ctx.make_fault(
+        "excessive_forward_lean",
+        value,
+        (at, at + hold_frames(ctx.time_s, HOLD_S)),
+        cue="Chest up: keep your torso about as upright as your shins.",
+        message=f"at the bottom your torso leaned {value:.0f}° further forward than your shins",
+        unit="deg",
+    )
+
+
+def check_heel_rise(ctx: RepContext) -> Fault | None:
+    if "heel_lift" not in ctx.signals:
+        return None
+    lift = np.asarray(ctx.signals["heel_lift"], np.float64)
+    ref = baseline(ctx, "heel_lift")
+    if not np.isfinite(ref):
+        return None
+    hold = hold_frames(ctx.time_s, HOLD_S)
+    deep = _deep_frames(ctx)
+    if len(finite(lift, deep)) < MIN_SEEN_SHARE * len(deep):
+        return None  # the feet were hidden or cut off for most of the bottom
+    rise, at = sustained_max(lift - ref, deep, hold)
+    if not np.isfinite(rise):
+        return None
+    value = 100.0 * rise * float(ctx.extra.get("leg_length_m") or TYPICAL_LEG_LENGTH_M)
+    return ctx.make_fault(
+        "heel_rise",
+        value,
+        (at, at + hold),
+        cue="Keep your heels down: weight over the mid-foot.",
+        message=f"your heels came up about {value:.0f} cm near the bottom",
+        unit="cm",
+    )
+
+
+def check_knees_forward(ctx: RepContext) -> Fault | None:
+    shin = np.asarray(ctx.signals["shin_angle"], np.float64)
+    ref = baseline(ctx, "shin_angle", default=0.0)
+    frames = phase_frames(ctx, "bottom")
+    value, at = sustained_max(shin - ref, frames, hold_frames(ctx.time_s, HOLD_S))
+    return ctx.make_fault(
+        "knees_forward",
+        value,
+        (at, at + 1),
+        cue="Knees past the toes are fine as long as your heels stay down.",
+        message=f"your shins tilted {value:.0f}° forward at the bottom (knees well past the toes)",
+        unit="deg",
+    )
+
+
+check_tempo = make_tempo_check(
+    depth, "up_down_up", cue="Control the way down: take about two seconds to the bottom.", what="the way down"
+)
+
+
 def metrics(ctx: RepContext) -> dict[str, float]:
     s, rep = ctx.signals, ctx.rep
     bottom = ctx.phase("bottom")
     return {
-        "depth_thigh_angle_deg": float(np.nanmin(s["thigh_angle"][bottom])) if np.isfinite(s["thigh_angle"][bottom]).any() else float("nan"),
+        "depth_thigh_angle_deg": float(np.nanmin(depth_angle(ctx)[bottom])) if np.isfinite(depth_angle(ctx)[bottom]).any() else float("nan"),
         "knee_flexion_max_deg": float(np.nanmax(s["knee_flexion"][rep.start : rep.end])),
         "hip_flexion_max_deg": float(np.nanmax(s["hip_flexion"][rep.start : rep.end])),
         "trunk_inclination_bottom_deg": value_at(s["trunk_inclination"], rep.bottom),
@@ -68,12 +242,32 @@ EXERCISE = Exercise(
     checks=(  # priority order for the one cue per rep: the spine first
         ("butt_wink", check_butt_wink),
         ("lumbar_hyperextension", check_lumbar_hyperextension),
+        ("knee_valgus", check_knee_valgus),
+        ("excessive_forward_lean", check_excessive_forward_lean),
+        ("lateral_shift", check_lateral_shift),
+        ("heel_rise", check_heel_rise),
         ("shallow_depth", check_shallow_depth),
+        ("tempo", check_tempo),
+        ("knees_forward", check_knees_forward),
     ),
     thresholds={
-        "shallow_depth": Threshold(caution=0.0, fault=10.0),
         "butt_wink": SPINE_THRESHOLDS["butt_wink"],
         "lumbar_hyperextension": SPINE_THRESHOLDS["lumbar_hyperextension"],
+        "knee_valgus": Threshold(caution=5.0, fault=8.0),
+        "excessive_forward_lean": Threshold(caution=22.0, fault=32.0),
+        "lateral_shift": Threshold(caution=15.0, fault=25.0),
+        "heel_rise": Threshold(caution=4.5, fault=7.0),
+        "shallow_depth": Threshold(caution=0.0, fault=10.0),
+        "tempo": Threshold(caution=0.3, fault=0.2, higher_is_worse=False),
+        "knees_forward": Threshold(caution=40.0, fault=50.0),
     },
     metrics=metrics,
+    views={
+        "knee_valgus": FRONT_OR_REAR,
+        "lateral_shift": FRONT_OR_REAR,
+        "excessive_forward_lean": SIDE,
+        "heel_rise": SIDE,
+        "knees_forward": SIDE,
+    },
+    variants=("back squat", "front squat", "goblet squat", "bodyweight squat"),
 )

@@ -1,0 +1,106 @@
+"""Checks shared by the top-down hip hinges (Romanian deadlift, good morning, swing).
+
+Each exercise keeps its own plug-in file (depth, rule, thresholds, cues);
+this module holds the measurements they have in common. All are relative to
+the lifter's own standing frames, so a landmark that sits off the joint for
+this lifter (clothes, camera angle) cancels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from formcheck.exercises.base import baseline, finite, hold_frames, legs_seen, phase_frames, sustained_max
+from formcheck.faults import Fault, FaultCheck, RepContext
+
+#: A position must be held this long to count (seconds).
+HOLD_S = 0.15
+
+
+def bottom_frames(ctx: RepContext, share: float = 0.5) -> np.ndarray:
+    """Frames of the deeper part of the rep: hip angle within ``share`` of the
+    rep's range from its deepest value."""
+    hip = np.asarray(ctx.signals["hip_flexion"], np.float64)
+    frames = finite(hip, phase_frames(ctx, "descent", "bottom", "ascent"))
+    if len(frames) == 0:
+        return frames
+    deepest, shallowest = float(np.max(hip[frames])), float(np.min(hip[frames]))
+    return frames[hip[frames] >= deepest - share * (deepest - shallowest)]
+
+
+def knee_bend(ctx: RepContext) -> tuple[float, int]:
+    """Largest knee flexion at the bottom beyond standing (deg) and where it starts."""
+    knee = np.asarray(ctx.signals["knee_flexion"], np.float64)
+    ref = baseline(ctx, "knee_flexion")
+    if not np.isfinite(ref):
+        return float("nan"), -1
+    return sustained_max(knee - ref, legs_seen(ctx, bottom_frames(ctx)), hold_frames(ctx.time_s, HOLD_S))
+
+
+def hinge_angle(ctx: RepContext) -> tuple[float, int]:
+    """Largest hip flexion reached beyond standing (deg) and where it starts."""
+    hip = np.asarray(ctx.signals["hip_flexion"], np.float64)
+    ref = baseline(ctx, "hip_flexion", default=0.0)
+    return sustained_max(hip - ref, bottom_frames(ctx), hold_frames(ctx.time_s, HOLD_S))
+
+
+def hip_drop(ctx: RepContext) -> tuple[float, int]:
+    """Largest drop of the hips below standing height (% of leg length) and where."""
+    height = np.asarray(ctx.signals["hip_height"], np.float64)
+    ref = baseline(ctx, "hip_height")
+    if not np.isfinite(ref):
+        return float("nan"), -1
+    return sustained_max(100.0 * (ref - height), bottom_frames(ctx), hold_frames(ctx.time_s, HOLD_S))
+
+
+def make_knees_too_bent_check(cue: str) -> FaultCheck:
+    """``knees_too_bent``: the knees bend so far the hinge turns into a squat."""
+
+    def check_knees_too_bent(ctx: RepContext) -> Fault | None:
+        value, at = knee_bend(ctx)
+        if at < 0 or not np.isfinite(value):
+            return None
+        return ctx.make_fault(
+            "knees_too_bent",
+            value,
+            (at, at + hold_frames(ctx.time_s, HOLD_S)),
+            cue=cue,
+            message=f"the knees bent {value:.0f}° more than standing at the bottom: it became a squat",
+            unit="deg",
+        )
+
+    return check_knees_too_bent
+
+
+def make_insufficient_hinge_check(cue: str) -> FaultCheck:
+    """``insufficient_hinge``: the hips did not fold far enough (hip angle beyond standing)."""
+
+    def check_insufficient_hinge(ctx: RepContext) -> Fault | None:
+        value, at = hinge_angle(ctx)
+        if at < 0 or not np.isfinite(value):
+            return None
+        return ctx.make_fault(
+            "insufficient_hinge",
+            value,
+            (at, at + hold_frames(ctx.time_s, HOLD_S)),
+            cue=cue,
+            message=f"the hips folded only {value:.0f}° at the bottom",
+            unit="deg",
+        )
+
+    return check_insufficient_hinge
+
+
+def hinge_metrics(ctx: RepContext) -> dict[str, float]:
+    """Per-rep numbers every hinge reports."""
+    bend, _ = knee_bend(ctx)
+    hinge, _ = hinge_angle(ctx)
+    drop, _ = hip_drop(ctx)
+    trunk = np.asarray(ctx.signals["trunk_inclination"], np.float64)
+    frames = finite(trunk, bottom_frames(ctx))
+    return {
+        "hinge_deg": hinge,
+        "knee_bend_deg": bend,
+        "hip_drop_pct_leg": drop,
+        "trunk_inclination_bottom_deg": float(np.max(trunk[frames])) if len(frames) else float("nan"),
+    }
