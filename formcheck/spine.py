@@ -100,6 +100,11 @@ MIN_USABLE_FRACTION = 0.5
 #: Sideness (degrees, 90 = pure side) from which the view gives full confidence.
 FULL_SIDENESS_DEG = 70.0
 
+#: Shortest hip→shoulder distance (pixels, median over the clip) at which the
+#: back's outline is judged: rendered lifters 150 px tall (≈ 50 px trunk) read
+#: 7° low with confident misses; the smallest real clip here has ≈ 63 px.
+MIN_TRUNK_PX = 55.0
+
 #: Default thresholds of the spine faults, as change from the lifter's neutral.
 SPINE_THRESHOLDS: dict[str, Threshold] = {
     "lumbar_flexion": Threshold(caution=25.0, fault=35.0),
@@ -198,6 +203,8 @@ def estimate_spine(track: PoseTrack, kin: Kinematics, reps: list[Rep] | None = N
         )
     elif not detected.any():
         reason = "no person was found"
+    elif _trunk_px(track) < MIN_TRUNK_PX:
+        reason = "the lifter is too small in the frame to judge the back's shape; film closer"
     elif not reason and usable[detected].mean() < MIN_USABLE_FRACTION:
         reason = (
             f"the outline of the back was hidden or unclear in {1 - usable[detected].mean():.0%} of frames "
@@ -219,6 +226,13 @@ def estimate_spine(track: PoseTrack, kin: Kinematics, reps: list[Rep] | None = N
         reason=reason,
         standing_kink_deg=stand_kink,
     )
+
+
+def _trunk_px(track: PoseTrack) -> float:
+    """Median hip-midpoint → shoulder-midpoint distance in pixels."""
+    xy = track.xy.astype(np.float64)
+    length = np.linalg.norm(midpoint(xy, "shoulder") - midpoint(xy, "hip"), axis=-1)
+    return float(np.nanmedian(length)) if np.isfinite(length).any() else 0.0
 
 
 def dorsal_side(track: PoseTrack, kin: Kinematics) -> tuple[int | None, str]:
