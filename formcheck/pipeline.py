@@ -58,6 +58,7 @@ def analyze_video(
     exercise: str = "auto",
     landmarks: str | os.PathLike | None = None,
     video: bool = True,
+    html: bool = True,
     thresholds=None,
     pose_options: PoseOptions = PoseOptions(),
     progress: Callable[[int], None] | None = None,
@@ -76,6 +77,8 @@ def analyze_video(
         Re-use this saved track instead of running the pose model.
     video : bool
         Write ``annotated.mp4`` (needs the video file).
+    html : bool
+        Write ``report.html`` (plots and key frames: about a second).
     thresholds : dict, optional
         ``exercise → code → Threshold`` overrides (from a profile).
     pose_options : PoseOptions
@@ -103,7 +106,7 @@ def analyze_video(
         if outputs and video and landmarks is not None and path.suffix.lower() != ".npz":
             _render_from_track(path, track, outputs.video, exercise, thresholds)
         if outputs:
-            _write_outputs(report, None, outputs)
+            _write_outputs(report, None, outputs, html)
         return report
 
     reader = read_frames(path)
@@ -147,7 +150,7 @@ def analyze_video(
         else:
             annotator.abort()
     if outputs:
-        _write_outputs(report, track, outputs)
+        _write_outputs(report, track, outputs, html)
     return report
 
 
@@ -166,15 +169,16 @@ def _with_note(report: Report, note: str) -> Report:
     return replace(report, notes=report.notes + (note,))
 
 
-def _write_outputs(report: Report, track: PoseTrack | None, outputs: OutputPaths) -> None:
-    from formcheck.html_report import write_html_report
-
+def _write_outputs(report: Report, track: PoseTrack | None, outputs: OutputPaths, html: bool = True) -> None:
     if track is not None:
         track.save(outputs.landmarks)
     if report.frames:
         report.write_angles_csv(outputs.angles)
     report.write_json(outputs.report)
-    write_html_report(outputs.report.parent)  # built from the files just written
+    if html:
+        from formcheck.html_report import write_html_report
+
+        write_html_report(outputs.report.parent)  # built from the files just written
 
 
 # ---------------------------------------------------------------------- annotated video
