@@ -62,8 +62,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--cache", help="folder to cache landmark tracks in (re-runs skip the pose model)")
     evaluate.add_argument("--only", action="append", default=[], help="only clips whose path contains this")
 
+    from formcheck import batch as batch_cmd
+    from formcheck import history as history_cmd
     from formcheck import html_report
     from formcheck import live as live_cmd
+
+    batch = sub.add_parser("batch", help=batch_cmd.HELP, description=batch_cmd.DESCRIPTION)
+    batch_cmd.add_arguments(batch)
+    history = sub.add_parser("history", help=history_cmd.HELP, description=history_cmd.DESCRIPTION)
+    history_cmd.add_arguments(history)
 
     live = sub.add_parser("live", help=live_cmd.HELP, description=live_cmd.DESCRIPTION)
     live_cmd.add_arguments(live)
@@ -114,6 +121,14 @@ def _dispatch(args) -> int:
         from formcheck.evaluate import run_eval
 
         return run_eval(Path(args.labels), cache=args.cache, only=args.only)
+    if args.command == "batch":
+        from formcheck import batch
+
+        return batch.run(args)
+    if args.command == "history":
+        from formcheck import history
+
+        return history.run(args)
     if args.command == "live":
         from formcheck import live
 
