@@ -251,7 +251,10 @@ def test_sigkill_mid_batch_then_rerun_reports_every_video_exactly_once(clients, 
         shutil.copy2(source, target)
     out = tmp_path / "out"
     command = [sys.executable, "-m", "formcheck.batch", str(inputs), "--out", str(out), "--workers", "1", "--quiet"]
-    process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # Run outside the checkout so the installed package (with its bundled model) is imported.
+    process = subprocess.Popen(
+        command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path
+    )
     deadline = time.monotonic() + 120
     try:
         while not _result_folders(out) and time.monotonic() < deadline and process.poll() is None:
