@@ -1033,18 +1033,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry point (``python -m formcheck.batch``) until the command is registered in the CLI."""
+    """``python -m formcheck.batch`` (same as ``formcheck batch``)."""
     parser = argparse.ArgumentParser(prog="formcheck batch", description=DESCRIPTION)
     add_arguments(parser)
     args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except FormcheckError as exc:
-        print(f"formcheck: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("formcheck: interrupted (finished videos are kept; run again to do the rest)", file=sys.stderr)
-        return 130
+    from formcheck.cli import guarded
+
+    return guarded(lambda: run(args), interrupted="interrupted (finished videos are kept; run again to do the rest)")
 
 
 if __name__ == "__main__":

@@ -94,8 +94,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    return guarded(lambda: _dispatch(args), debug=args.debug)
+
+
+def guarded(call, debug: bool = False, interrupted: str = "interrupted") -> int:
+    """Run a command; every failure becomes one line on stderr and an exit status
+    (3 no person, 2 bad input, 130 interrupted, 1 unexpected), never a traceback."""
     try:
-        return _dispatch(args)
+        return call()
     except NoPersonError as exc:
         print(f"formcheck: error: {exc}", file=sys.stderr)
         return 3
@@ -103,10 +109,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"formcheck: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("formcheck: interrupted", file=sys.stderr)
+        print(f"formcheck: {interrupted}", file=sys.stderr)
         return 130
     except Exception as exc:  # the last line of defence: one line, not a traceback
-        if args.debug:
+        if debug:
             raise
         print(f"formcheck: internal error: {exc.__class__.__name__}: {exc} (rerun with --debug)", file=sys.stderr)
         return 1

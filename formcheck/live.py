@@ -1006,17 +1006,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="formcheck live", description=DESCRIPTION)
     add_arguments(parser)
     args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except NoPersonError as exc:
-        print(f"formcheck: error: {exc}", file=sys.stderr)
-        return 3
-    except FormcheckError as exc:
-        print(f"formcheck: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("formcheck: interrupted", file=sys.stderr)
-        return 130
+    from formcheck.cli import guarded
+
+    return guarded(lambda: run(args))
 
 
 if __name__ == "__main__":

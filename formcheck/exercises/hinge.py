@@ -10,8 +10,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from formcheck.exercises.base import baseline, finite, hold_frames, legs_seen, phase_frames, sustained_max
-from formcheck.faults import Fault, FaultCheck, RepContext
+from formcheck.exercises.base import (
+    SIDE,
+    SIDE_OR_OBLIQUE,
+    Exercise,
+    baseline,
+    finite,
+    hinge_depth,
+    hold_frames,
+    legs_seen,
+    make_tempo_check,
+    phase_frames,
+    sustained_max,
+)
+from formcheck.faults import Fault, FaultCheck, RepContext, Threshold
+from formcheck.reps import RepRule
+from formcheck.spine import SPINE_THRESHOLDS, check_lumbar_flexion
 
 #: A position must be held this long to count (seconds).
 HOLD_S = 0.15
@@ -104,3 +118,43 @@ def hinge_metrics(ctx: RepContext) -> dict[str, float]:
         "hip_drop_pct_leg": drop,
         "trunk_inclination_bottom_deg": float(np.max(trunk[frames])) if len(frames) else float("nan"),
     }
+
+
+def top_down_hinge(
+    name: str,
+    title: str,
+    knees_cue: str,
+    hinge_cue: str,
+    knees_too_bent: Threshold,
+    variants: tuple[str, ...],
+    top_hip_flexion_deg: float = 10.0,
+    bottom_hip_flexion_deg: float = 70.0,
+):
+    """The plug-in of a top → bottom → top hip hinge (RDL, good morning): they share
+    the depth signal, rep rule, checks and tempo, and differ in cues and how much
+    knee bend turns the hinge into a squat."""
+    def depth(signals):
+        return hinge_depth(signals, top_hip_flexion_deg, bottom_hip_flexion_deg)
+
+    return Exercise(
+        name=name,
+        title=title,
+        rule=RepRule(style="up_down_up", enter=0.55, exit=0.25, min_rep_s=0.8),
+        depth=depth,
+        checks=(  # priority order for the one cue per rep: the spine first
+            ("lumbar_flexion", check_lumbar_flexion),
+            ("knees_too_bent", make_knees_too_bent_check(knees_cue)),
+            ("insufficient_hinge", make_insufficient_hinge_check(hinge_cue)),
+            ("tempo", make_tempo_check(
+                depth, "up_down_up", cue="Lower slowly: take about two seconds on the way down.", what="the lowering")),
+        ),
+        thresholds={
+            "lumbar_flexion": SPINE_THRESHOLDS["lumbar_flexion"],
+            "knees_too_bent": knees_too_bent,
+            "insufficient_hinge": Threshold(caution=72.0, fault=60.0, higher_is_worse=False),
+            "tempo": Threshold(caution=0.6, fault=0.4, higher_is_worse=False),
+        },
+        metrics=hinge_metrics,
+        views={"knees_too_bent": SIDE, "insufficient_hinge": SIDE_OR_OBLIQUE},
+        variants=variants,
+    )

@@ -17,41 +17,14 @@ Faults (cue priority; all relative to the lifter's standing frames)
 
 from __future__ import annotations
 
-from formcheck.exercises.base import SIDE, SIDE_OR_OBLIQUE, Exercise, hinge_depth, make_tempo_check
-from formcheck.exercises.hinge import hinge_metrics, make_insufficient_hinge_check, make_knees_too_bent_check
+from formcheck.exercises.hinge import top_down_hinge
 from formcheck.faults import Threshold
-from formcheck.reps import RepRule
-from formcheck.spine import SPINE_THRESHOLDS, check_lumbar_flexion
 
-TOP_HIP_FLEXION_DEG = 10.0
-BOTTOM_HIP_FLEXION_DEG = 70.0
-
-
-def depth(signals):
-    return hinge_depth(signals, TOP_HIP_FLEXION_DEG, BOTTOM_HIP_FLEXION_DEG)
-
-
-EXERCISE = Exercise(
+EXERCISE = top_down_hinge(
     name="rdl",
     title="Romanian deadlift",
-    rule=RepRule(style="up_down_up", enter=0.55, exit=0.25, min_rep_s=0.8),
-    depth=depth,
-    checks=(  # priority order for the one cue per rep: the spine first
-        ("lumbar_flexion", check_lumbar_flexion),
-        ("knees_too_bent", make_knees_too_bent_check(
-            "Soft knees only: push your hips back, not down, and keep your shins nearly vertical.")),
-        ("insufficient_hinge", make_insufficient_hinge_check(
-            "Push your hips further back until you feel the stretch in your hamstrings.")),
-        ("tempo", make_tempo_check(
-            depth, "up_down_up", cue="Lower slowly: take about two seconds on the way down.", what="the lowering")),
-    ),
-    thresholds={
-        "lumbar_flexion": SPINE_THRESHOLDS["lumbar_flexion"],
-        "knees_too_bent": Threshold(caution=27.0, fault=40.0),
-        "insufficient_hinge": Threshold(caution=72.0, fault=60.0, higher_is_worse=False),
-        "tempo": Threshold(caution=0.6, fault=0.4, higher_is_worse=False),
-    },
-    metrics=hinge_metrics,
-    views={"knees_too_bent": SIDE, "insufficient_hinge": SIDE_OR_OBLIQUE},
+    knees_cue="Soft knees only: push your hips back, not down, and keep your shins nearly vertical.",
+    hinge_cue="Push your hips further back until you feel the stretch in your hamstrings.",
+    knees_too_bent=Threshold(caution=27.0, fault=40.0),
     variants=("barbell RDL", "dumbbell RDL", "kettlebell RDL"),
 )
