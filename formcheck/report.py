@@ -153,7 +153,7 @@ class Report:
         writer.writerow(header)
         n = len(self.frames[columns[0]]) if columns else 0
         for i in range(n):
-            writer.writerow([_csv_value(self.frames[c][i]) for c in columns])
+            writer.writerow([_csv_value(self.frames[c][i], c) for c in columns])
         return write_text_atomic(path, buffer.getvalue())
 
     def to_dataframe(self):
@@ -176,9 +176,13 @@ def _with_unit(name: str, unit: str) -> str:
     return f"{name}_{unit}" if unit and not name.endswith(unit) else name
 
 
-def _csv_value(value) -> str:
+def _csv_value(value, column: str = "") -> str:
     if isinstance(value, (float, np.floating)):
-        return "" if not np.isfinite(value) else f"{value:.4g}"
+        if not np.isfinite(value):
+            return ""
+        # Time keeps millisecond resolution however long the video; measurements
+        # keep 4 significant digits (more than the pose model resolves).
+        return f"{value:.3f}" if column == "time" else f"{value:.4g}"
     return str(value)
 
 

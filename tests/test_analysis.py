@@ -98,3 +98,13 @@ def test_streaming_agrees_with_offline(fixture, request):
     assert state.exercise == offline.exercise
     assert live.rep_count == offline.rep_count
     assert [sorted(f.code for f in r.faults) for r in live.reps] == [sorted(f.code for f in r.faults) for r in offline.reps]
+
+
+def test_angles_csv_keeps_millisecond_times_in_long_videos(tmp_path, squat_track):
+    import dataclasses
+
+    late = dataclasses.replace(squat_track, time_s=squat_track.time_s + 1234.5678)
+    lines = analyze_track(late).write_angles_csv(tmp_path / "angles.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    times = [float(line.split(",")[header.index("time_s")]) for line in lines[1:]]
+    np.testing.assert_allclose(times, late.time_s, atol=5e-4)
