@@ -180,9 +180,9 @@ def _csv_value(value, column: str = "") -> str:
     if isinstance(value, (float, np.floating)):
         if not np.isfinite(value):
             return ""
-        # Time keeps millisecond resolution however long the video; measurements
+        # Time keeps microsecond resolution however long the video; measurements
         # keep 4 significant digits (more than the pose model resolves).
-        return f"{value:.3f}" if column == "time" else f"{value:.4g}"
+        return f"{value:.6f}" if column == "time" else f"{value:.4g}"
     return str(value)
 
 
