@@ -541,17 +541,25 @@ def check_lockout_hyperextension(ctx: RepContext) -> Fault | None:
     )
 
 
+def _descent_start_level(ctx: RepContext, spine: SpineEstimate, ok: np.ndarray) -> float:
+    """Median lumbar flexion over the first quarter (≥ 3 frames) of the descent: the
+    same rep's own reference for squat checks (NaN without assessable descent frames)."""
+    start = _frames_in(ctx, ok, "descent")
+    if len(start) == 0:
+        return float("nan")
+    return float(np.median(spine.lumbar_flexion_deg[start[: max(3, len(start) // 4)]]))
+
+
 def check_butt_wink(ctx: RepContext) -> Fault | None:
     """Squat: the lower back rounds at the bottom compared with the start of the descent."""
     spine, ok = _spine_ctx(ctx)
     if spine is None:
         return None
-    start = _frames_in(ctx, ok, "descent")
+    start_level = _descent_start_level(ctx, spine, ok)
     bottom = _frames_in(ctx, ok, "bottom")
-    if len(start) == 0 or len(bottom) == 0:
+    if not np.isfinite(start_level) or len(bottom) == 0:
         return None
-    start = start[: max(3, len(start) // 4)]
-    wink = float(np.max(spine.lumbar_flexion_deg[bottom]) - np.median(spine.lumbar_flexion_deg[start]))
+    wink = float(np.max(spine.lumbar_flexion_deg[bottom]) - start_level)
     return _grade(
         ctx, spine, "butt_wink", wink, bottom,
         cue="Stop just above where your lower back starts to tuck under; brace before you go down.",
@@ -564,11 +572,10 @@ def check_lumbar_hyperextension(ctx: RepContext) -> Fault | None:
     spine, ok = _spine_ctx(ctx)
     if spine is None:
         return None
-    start = _frames_in(ctx, ok, "descent")
+    start_level = _descent_start_level(ctx, spine, ok)
     frames = _frames_in(ctx, ok, "descent", "bottom", "ascent")
-    if len(start) == 0 or len(frames) == 0:
+    if not np.isfinite(start_level) or len(frames) == 0:
         return None
-    start_level = float(np.median(spine.lumbar_flexion_deg[start[: max(3, len(start) // 4)]]))
     arch, _ = sustained_peak(start_level - spine.lumbar_flexion_deg, frames, _hold_frames(ctx.time_s))
     if not np.isfinite(arch):
         return None

@@ -67,42 +67,31 @@ def hip_drop(ctx: RepContext) -> tuple[float, int]:
     return sustained_max(100.0 * (ref - height), bottom_frames(ctx), hold_frames(ctx.time_s, HOLD_S))
 
 
-def make_knees_too_bent_check(cue: str) -> FaultCheck:
-    """``knees_too_bent``: the knees bend so far the hinge turns into a squat."""
+def _held_measure_check(code: str, measure, message: str, cue: str) -> FaultCheck:
+    """A check grading ``measure(ctx) -> (value, frame)`` over the hold after that frame;
+    ``message`` is formatted with the value."""
 
-    def check_knees_too_bent(ctx: RepContext) -> Fault | None:
-        value, at = knee_bend(ctx)
+    def check(ctx: RepContext) -> Fault | None:
+        value, at = measure(ctx)
         if at < 0 or not np.isfinite(value):
             return None
         return ctx.make_fault(
-            "knees_too_bent",
-            value,
-            (at, at + hold_frames(ctx.time_s, HOLD_S)),
-            cue=cue,
-            message=f"the knees bent {value:.0f}° more than standing at the bottom: it became a squat",
-            unit="deg",
+            code, value, (at, at + hold_frames(ctx.time_s, HOLD_S)), cue=cue, message=message.format(value), unit="deg"
         )
 
-    return check_knees_too_bent
+    return check
+
+
+def make_knees_too_bent_check(cue: str) -> FaultCheck:
+    """``knees_too_bent``: the knees bend so far the hinge turns into a squat."""
+    return _held_measure_check(
+        "knees_too_bent", knee_bend, "the knees bent {:.0f}° more than standing at the bottom: it became a squat", cue
+    )
 
 
 def make_insufficient_hinge_check(cue: str) -> FaultCheck:
     """``insufficient_hinge``: the hips did not fold far enough (hip angle beyond standing)."""
-
-    def check_insufficient_hinge(ctx: RepContext) -> Fault | None:
-        value, at = hinge_angle(ctx)
-        if at < 0 or not np.isfinite(value):
-            return None
-        return ctx.make_fault(
-            "insufficient_hinge",
-            value,
-            (at, at + hold_frames(ctx.time_s, HOLD_S)),
-            cue=cue,
-            message=f"the hips folded only {value:.0f}° at the bottom",
-            unit="deg",
-        )
-
-    return check_insufficient_hinge
+    return _held_measure_check("insufficient_hinge", hinge_angle, "the hips folded only {:.0f}° at the bottom", cue)
 
 
 def hinge_metrics(ctx: RepContext) -> dict[str, float]:
