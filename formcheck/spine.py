@@ -91,12 +91,24 @@ MAX_TIME_JUMP = 0.05
 DEPTH_RANGE = (0.02, 0.6)
 #: Trunk lean from which the back counts as loaded in a hinge (degrees).
 LOADED_LEAN_DEG = 25.0
+#: Hinge ratio: an assessable frame within this trunk lean (degrees) of the
+#: rep's most upright frame gives the upright lumbar level.
+UPRIGHT_MATCH_DEG = 15.0
 #: A flexion peak must be held this long to count (seconds).
 HOLD_S = 0.25
 #: Frames below this confidence are not assessed.
 MIN_CONFIDENCE = 0.5
 #: Share of pose frames that need a usable back outline.
 MIN_USABLE_FRACTION = 0.5
+#: A load at the hips (plates or a kettlebell held at lockout): the front of the
+#: silhouette next to the hip (stations ``LOAD_STATIONS``) sticks out this much
+#: further (trunk lengths) than the belly (``BELLY_STATIONS``) while upright.
+#: The mask swallows the load and the pose model drags the hip (and shoulder)
+#: landmarks towards it, so the back's outline is measured in the wrong place:
+#: such frames are not assessed and never make the standing reference.
+LOAD_BULGE = 0.12
+LOAD_STATIONS = (0.0, 0.1)
+BELLY_STATIONS = (0.25, 0.5)
 #: Sideness (degrees, 90 = pure side) from which the view gives full confidence.
 FULL_SIDENESS_DEG = 70.0
 
@@ -139,6 +151,10 @@ class SpineEstimate:
         Why the clip cannot be assessed ('' if it can).
     standing_kink_deg : float
         The lifter's own standing kink (NaN if no standing frames were seen).
+    load_at_hips : ndarray of bool
+        Upright frames where a load held at the hips hides them
+        (:func:`load_at_hips`); not assessed, and not counted against the
+        rep's share of assessable frames.
     """
 
     time_s: np.ndarray
@@ -151,6 +167,7 @@ class SpineEstimate:
     dorsal_points: np.ndarray
     reason: str = ""
     standing_kink_deg: float = float("nan")
+    load_at_hips: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.time_s)
@@ -180,8 +197,9 @@ def estimate_spine(track: PoseTrack, kin: Kinematics, reps: list[Rep] | None = N
     s, d, points, noise = back_profile(track, side if side is not None else 0)
     kink, used = kink_angle(s, d)
     kink = _nan_median_filter(kink, 5)
+    loaded_hips = load_at_hips(track, kin, side) if side is not None else np.zeros(len(kink), bool)
 
-    standing = _standing_frames(kin, reps) & np.isfinite(kink)
+    standing = _standing_frames(kin, reps) & np.isfinite(kink) & ~loaded_hips
     stand_kink = float(np.median(kink[standing])) if standing.sum() >= MIN_STANDING_FRAMES else float("nan")
     neutral = neutral_kink(lean, stand_kink)
     flexion = (kink - neutral) / KINK_PER_FLEXION
@@ -192,10 +210,10 @@ def estimate_spine(track: PoseTrack, kin: Kinematics, reps: list[Rep] | None = N
     sideness = kin.sideness_deg if np.isfinite(kin.sideness_deg) else 0.0
     c_view = float(np.clip((sideness - 45.0) / (FULL_SIDENESS_DEG - 45.0), 0.0, 1.0))
     c_ref = 1.0 if np.isfinite(stand_kink) else 0.75
-    confidence = np.where(np.isfinite(flexion), c_points * c_fit * c_view * c_ref, 0.0)
+    confidence = np.where(np.isfinite(flexion) & ~loaded_hips, c_points * c_fit * c_view * c_ref, 0.0)
 
     detected = track.detected
-    usable = np.isfinite(kink)
+    usable = np.isfinite(kink) | loaded_hips
     if kin.view != "side":
         reason = (
             f"the back's shape needs a side view (this video is {kin.view}); "
@@ -225,6 +243,7 @@ def estimate_spine(track: PoseTrack, kin: Kinematics, reps: list[Rep] | None = N
         dorsal_points=points,
         reason=reason,
         standing_kink_deg=stand_kink,
+        load_at_hips=loaded_hips,
     )
 
 
@@ -233,6 +252,49 @@ def _trunk_px(track: PoseTrack) -> float:
     xy = track.xy.astype(np.float64)
     length = np.linalg.norm(midpoint(xy, "shoulder") - midpoint(xy, "hip"), axis=-1)
     return float(np.nanmedian(length)) if np.isfinite(length).any() else 0.0
+
+
+def load_at_hips(track: PoseTrack, kin: Kinematics, dorsal: int) -> np.ndarray:
+    """Upright frames where something held in front of the hips widens the silhouette.
+
+    At a deadlift's lockout the plates (or a kettlebell) sit against the
+    thighs, side-on to the camera. The person mask swallows them and the pose
+    model pulls the hip landmark towards the bar, which shifts the measured
+    part of the back onto the buttock (on rendered lifters: ≈ 25° of false
+    extension). The sign is the front edge next to the hip (stations
+    ``LOAD_STATIONS``) standing out ``LOAD_BULGE`` trunk lengths beyond the
+    belly (``BELLY_STATIONS``); only upright frames count, because in a
+    hinge the thighs lie in front of the hip anyway.
+
+    Parameters
+    ----------
+    track : PoseTrack
+    kin : Kinematics
+    dorsal : int
+        The back's side of ``trunk_edges`` (:func:`dorsal_side`).
+
+    Returns
+    -------
+    ndarray of bool, shape (n,)
+    """
+    xy = track.xy.astype(np.float64)
+    hip, shoulder = midpoint(xy, "hip"), midpoint(xy, "shoulder")
+    axis = shoulder - hip
+    length = np.linalg.norm(axis, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        along = axis / length[:, None]
+        front = 1 - dorsal
+        outward = np.stack([-along[:, 1], along[:, 0]], axis=-1) * (1.0 if front == 0 else -1.0)
+        depth = np.einsum("nkd,nd->nk", track.trunk_edges[:, :, front].astype(np.float64) - hip[:, None, :],
+                          outward) / length[:, None]
+    u = station_fractions(depth.shape[1])
+    near_hip = (u >= LOAD_STATIONS[0] - 1e-9) & (u <= LOAD_STATIONS[1] + 1e-9)
+    belly = (u >= BELLY_STATIONS[0] - 1e-9) & (u <= BELLY_STATIONS[1] + 1e-9)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # frames without a mask
+        bulge = np.nanmedian(depth[:, near_hip], axis=1) - np.nanmedian(depth[:, belly], axis=1)
+        upright = np.asarray(kin["trunk_inclination"], np.float64) < LOADED_LEAN_DEG
+        return upright & (bulge > LOAD_BULGE)
 
 
 def dorsal_side(track: PoseTrack, kin: Kinematics) -> tuple[int | None, str]:
@@ -398,7 +460,8 @@ def _rep_summary(spine: SpineEstimate, signals, time_s: np.ndarray, rep: Rep) ->
     window = np.arange(rep.start, min(rep.end, len(spine)))
     lean = np.asarray(signals["trunk_inclination"], np.float64)
     ok = window[spine.assessable[window]]
-    seen = window[np.isfinite(lean[window])]
+    hidden = spine.load_at_hips[window] if spine.load_at_hips is not None else np.zeros(len(window), bool)
+    seen = window[np.isfinite(lean[window]) & ~hidden]
     if len(seen) == 0 or len(ok) < 0.6 * len(seen):
         out["reason"] = "the back's outline was unclear during most of this rep"
         return out
@@ -413,7 +476,11 @@ def _rep_summary(spine: SpineEstimate, signals, time_s: np.ndarray, rep: Rep) ->
     extension, _ = sustained_peak(-flexion, ok, _hold_frames(time_s))
     upright = seen[np.argmin(lean[seen])]
     d_trunk = lean[deepest] - lean[upright]
-    d_lumbar = max(float(np.median(flexion[near_deepest])) - _value_near(flexion, ok, upright), 0.0)
+    # Upright frames hidden by a load at the hips give no value; the estimate's
+    # own reference (0 = the neutral upright) stands in when no nearly upright frame is left.
+    upright_ok = ok[lean[ok] <= lean[upright] + UPRIGHT_MATCH_DEG]
+    upright_level = _value_near(flexion, upright_ok, upright) if len(upright_ok) else 0.0
+    d_lumbar = max(float(np.median(flexion[near_deepest])) - upright_level, 0.0)
     out.update(
         peak_lumbar_flexion_deg=peak,
         peak_flexion_time_s=float(time_s[at]) if at >= 0 else nan,
@@ -467,11 +534,15 @@ def _spine_ctx(ctx: RepContext) -> tuple[SpineEstimate | None, np.ndarray]:
     return spine, window[spine.assessable[window]]
 
 
-def _grade(ctx: RepContext, spine: SpineEstimate, code: str, value: float, frames: np.ndarray, cue: str, message: str):
-    """make_fault with the span where the value is past caution and the spine's confidence."""
+def _grade(ctx: RepContext, spine: SpineEstimate, code: str, value: float, frames: np.ndarray, cue: str, message: str,
+           confidence: float | None = None):
+    """make_fault with the span where the value is past caution and the spine's
+    confidence over it (or ``confidence`` when the value does not come from the outline)."""
     if len(frames) == 0:
         return None
-    quality = min(ctx.quality, float(np.median(spine.confidence[frames])))
+    if confidence is None:
+        confidence = float(np.median(spine.confidence[frames]))
+    quality = min(ctx.quality, confidence)
     ctx = dataclasses.replace(ctx, quality=quality)
     return ctx.make_fault(code, value, (int(frames.min()), int(frames.max()) + 1), cue=cue, message=message, unit="deg")
 
@@ -527,17 +598,21 @@ def check_lockout_hyperextension(ctx: RepContext) -> Fault | None:
     if spine is None:
         return None
     lean = np.asarray(ctx.signals["trunk_inclination"], np.float64)
-    frames = _frames_in(ctx, ok, "ascent", "lockout", "descent")
+    # The lean needs no outline, so frames where only the load at the hips hides it count too.
+    hidden = np.flatnonzero(spine.load_at_hips) if spine.load_at_hips is not None else np.zeros(0, int)
+    window = np.union1d(ok, hidden[(hidden >= ctx.rep.start) & (hidden < ctx.rep.end)])
+    frames = _frames_in(ctx, window[np.isfinite(lean[window])], "ascent", "lockout", "descent")
     frames = frames[lean[frames] < 0]
     lean_back, _ = sustained_peak(-lean, frames, _hold_frames(ctx.time_s))
     if not np.isfinite(lean_back):
         return None
-    arch, _ = sustained_peak(-spine.lumbar_flexion_deg, frames, _hold_frames(ctx.time_s))
+    arch, _ = sustained_peak(-spine.lumbar_flexion_deg, np.intersect1d(frames, ok), _hold_frames(ctx.time_s))
     arched = f" and the lower back arched about {arch:.0f}°" if np.isfinite(arch) and arch > 5 else ""
     return _grade(
         ctx, spine, "lockout_hyperextension", lean_back, frames,
         cue="Finish tall: squeeze your glutes and stop when you are straight, don't lean back.",
         message=f"at lockout you leaned back {lean_back:.0f}° behind vertical{arched}",
+        confidence=float(np.median(spine.confidence[ok])) if len(ok) else 0.0,
     )
 
 

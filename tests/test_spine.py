@@ -25,7 +25,7 @@ from formcheck import landmarks as lm
 from formcheck.exercises import EXERCISES
 from formcheck.faults import RepContext
 from formcheck.filters import smooth_track
-from formcheck.kinematics import compute_kinematics
+from formcheck.kinematics import compute_kinematics, midpoint
 from formcheck.reps import Rep, segment_reps
 from formcheck.spine import (
     SPINE_THRESHOLDS,
@@ -33,9 +33,12 @@ from formcheck.spine import (
     check_lockout_hyperextension,
     check_lumbar_flexion,
     check_lumbar_hyperextension,
+    dorsal_side,
     estimate_spine,
     kink_angle,
+    load_at_hips,
     rep_summary,
+    station_fractions,
 )
 from formcheck.track import TRUNK_STATIONS, PoseTrack
 
@@ -482,3 +485,34 @@ def test_real_rounded_backs_are_faults_and_good_lifts_are_not(real_spines):
             assert "fault" in severities, (clip, [rep_summary(spine, kin, r)["peak_lumbar_flexion_deg"] for r in reps])
         else:
             assert "fault" not in severities, (clip, [f.value for f in faults if f])
+
+
+def test_a_load_held_at_the_hips_hides_only_those_frames(flat_and_rounded):
+    """Plates against the thighs at lockout widen the front of the silhouette next to
+    the hip; those upright frames are not assessed and do not set the standing
+    reference, and the rep is still judged from the rest."""
+    (smoothed, kin, reps, spine), _ = flat_and_rounded
+    side, _ = dorsal_side(smoothed, kin)
+    assert not load_at_hips(smoothed, kin, side).any(), "no load in this track"
+
+    xy = smoothed.xy.astype(np.float64)
+    hip, shoulder = midpoint(xy, "hip"), midpoint(xy, "shoulder")
+    axis = shoulder - hip
+    length = np.linalg.norm(axis, axis=-1)
+    front = 1 - side
+    normal = np.stack([-axis[:, 1], axis[:, 0]], axis=-1) / length[:, None] * (1.0 if front == 0 else -1.0)
+    upright = np.flatnonzero(np.asarray(kin["trunk_inclination"]) < 10.0)
+    loaded = upright[len(upright) // 2 :]  # the later upright frames carry the load
+    assert len(loaded) >= 5
+    edges = smoothed.trunk_edges.copy()
+    near_hip = station_fractions(edges.shape[1]) <= 0.1
+    edges[np.ix_(loaded, near_hip, [front])] += (0.3 * length[loaded, None, None, None] * normal[loaded, None, None, :]).astype(edges.dtype)
+    held = dataclasses.replace(smoothed, trunk_edges=edges)
+
+    flagged = load_at_hips(held, kin, side)
+    assert set(np.flatnonzero(flagged)) == set(loaded)
+    estimate = estimate_spine(held, kin, reps)
+    assert not estimate.assessable[loaded].any()
+    assert estimate.standing_kink_deg == pytest.approx(spine.standing_kink_deg, abs=2.0)
+    for rep in reps:
+        assert rep_summary(estimate, kin, rep)["assessable"]
