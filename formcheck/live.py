@@ -33,19 +33,14 @@ process, and without it the command refuses with a clear message (or runs
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
-import shutil
-import subprocess
 import sys
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
 
 import cv2
 import numpy as np
@@ -53,16 +48,18 @@ import numpy as np
 from formcheck import landmarks as lm
 from formcheck import overlay
 from formcheck.analysis import AnalysisOptions, analyze_track
-from formcheck.errors import FormcheckError, InputError, NoPersonError
+from formcheck.display import Display, Window, display_problem
+from formcheck.errors import InputError, NoPersonError
 from formcheck.exercises import EXERCISES
 from formcheck.fileio import write_text_atomic
-from formcheck.kinematics import FRONT_MAX_DEG, sideness_per_frame
+from formcheck.framing import READY, READY_BANNER_S, SEEN_VISIBILITY, FramingCheck, frame_midpoint
 from formcheck.pipeline import OutputPaths, draw_state
 from formcheck.pose import MODEL_FILE, LifterSelector, PoseEstimator, PoseOptions, native_stderr_silenced
 from formcheck.report import RepResult, Report
 from formcheck.source import CameraSource, LatestFrameSource, PacedFileSource
 from formcheck.streaming import LiveState, StreamingAnalyzer
 from formcheck.track import PoseFrame, PoseTrack
+from formcheck.voice import Voice
 from formcheck.writer import VideoWriter
 
 #: ``formcheck live`` in the command list, and its description.
@@ -72,7 +69,6 @@ DESCRIPTION = (
     "back gauges, rep counter and one cue per rep, spoken with --voice. Keys in the window: q quits, "
     "r resets the count, space pauses."
 )
-WINDOW_TITLE = "formcheck live"
 #: Frames larger than this (longest side) are shrunk for display and recording.
 DISPLAY_MAX_SIDE = 960
 #: Written beside report.json by ``--record``: the reps as counted and cued live.
@@ -116,308 +112,6 @@ class LiveOptions:
 
 
 # ---------------------------------------------------------------------------- display
-def display_problem(env: dict[str, str] | None = None, probe: bool = True) -> str | None:
-    """Why no window can be opened here, or None if one can.
-
-    On Linux the OpenCV GUI build (Qt, X11 only) needs an X display. An
-    unset ``DISPLAY``/``WAYLAND_DISPLAY`` is refused at once; otherwise a child
-    process opens and closes a window, because a display that is set but
-    unreachable makes Qt abort the process (uncatchable), which must not
-    happen to this one.
-    """
-    env = dict(os.environ if env is None else env)
-    if not sys.platform.startswith("linux"):
-        return None
-    if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
-        return "no display to show the live window (DISPLAY is not set)"
-    if not probe:
-        return None
-    code = "import cv2; cv2.namedWindow('formcheck-probe'); cv2.waitKey(1); cv2.destroyAllWindows(); cv2.waitKey(1)"
-    try:
-        result = subprocess.run(
-            [sys.executable, "-c", code], env=env, capture_output=True, timeout=30
-        )
-    except subprocess.TimeoutExpired:
-        return "the display did not answer within 30 s"
-    if result.returncode != 0:
-        where = env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")
-        return f"cannot open a window on display {where!r} (OpenCV's window needs X11 or XWayland)"
-    return None
-
-
-class Display(Protocol):
-    """Where frames are shown and keys come from (a window, or a test double)."""
-
-    def show(self, frame: np.ndarray) -> None: ...
-
-    def poll(self, wait_ms: int = 1) -> str | None:
-        """``"quit"``, ``"reset"``, ``"pause"`` or None."""
-
-    def close(self) -> None: ...
-
-
-class Window:
-    """An OpenCV window: shows frames and turns keys into commands.
-
-    Only create it once :func:`display_problem` returned None.
-    """
-
-    KEYS = {ord("q"): "quit", ord("Q"): "quit", 27: "quit", ord("r"): "reset", ord("R"): "reset", ord(" "): "pause"}
-
-    def __init__(self, title: str = WINDOW_TITLE) -> None:
-        # cv2 points Qt at its own font folder, which the wheel does not ship;
-        # Qt then complains on stderr at every window. Use the system's fonts.
-        fonts = Path("/usr/share/fonts/truetype")
-        if not Path(os.environ.get("QT_QPA_FONTDIR", "/nonexistent")).is_dir() and fonts.is_dir():
-            os.environ["QT_QPA_FONTDIR"] = str(fonts)
-        self.title = title
-        cv2.namedWindow(title, cv2.WINDOW_AUTOSIZE)
-        self._shown = False
-
-    def show(self, frame: np.ndarray) -> None:
-        cv2.imshow(self.title, frame)
-        self._shown = True
-
-    def poll(self, wait_ms: int = 1) -> str | None:
-        code = cv2.waitKey(max(1, wait_ms))
-        if code >= 0:
-            return self.KEYS.get(code & 0xFF)
-        # The window's close button counts as quitting.
-        if self._shown and cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) < 1:
-            return "quit"
-        return None
-
-    def close(self) -> None:
-        cv2.destroyWindow(self.title)
-        cv2.waitKey(1)
-
-
-# ---------------------------------------------------------------------------- voice
-class Voice:
-    """Speaks short phrases on its own thread with an offline speech engine.
-
-    The newest phrase wins: one waiting while another is spoken is replaced,
-    never queued, so speech cannot lag behind the set. The engine is
-    ``espeak-ng`` or ``espeak`` (a subprocess) if on ``PATH``, else
-    ``pyttsx3`` if installed. Use :meth:`open`, which warns and returns None
-    when there is none.
-    """
-
-    def __init__(self, command: list[str] | None, warn: Callable[[str], None]) -> None:
-        self.command = command  # None: pyttsx3
-        self.spoken: list[str] = []
-        self._warn = warn
-        self._pending: str | None = None
-        self._closing = False
-        self._process: subprocess.Popen | None = None
-        self._ready = threading.Condition()
-        self._thread = threading.Thread(target=self._run, name="formcheck-voice", daemon=True)
-        self._thread.start()
-
-    @classmethod
-    def open(cls, warn: Callable[[str], None], path: str | None = None) -> "Voice | None":
-        """A voice using the first speech engine found, or None (after one warning)."""
-        for name in ("espeak-ng", "espeak"):
-            exe = shutil.which(name, path=path)
-            if exe:
-                return cls([exe, "-s", "165"], warn)
-        if importlib.util.find_spec("pyttsx3") is None:
-            warn("no speech engine found (install espeak-ng, or pip install pyttsx3); cues are shown on screen only")
-            return None
-        return cls(None, warn)
-
-    def say(self, text: str, urgent: bool = True) -> None:
-        """Speak ``text`` next: it replaces a phrase still waiting, unless it is not
-        ``urgent`` (set-up guidance), which never pushes out a rep's cue."""
-        with self._ready:
-            if urgent or self._pending is None:
-                self._pending = text
-                self._ready.notify_all()
-
-    def close(self, finish: bool = True, timeout: float = 10.0) -> None:
-        """Stop the voice; with ``finish`` the current and waiting phrase are spoken first."""
-        with self._ready:
-            if not finish:
-                self._pending = None
-                if self._process is not None and self._process.poll() is None:
-                    self._process.terminate()
-            self._closing = True
-            self._ready.notify_all()
-        self._thread.join(timeout)
-        if self._process is not None and self._process.poll() is None:
-            self._process.kill()
-
-    def _run(self) -> None:
-        engine = None
-        while True:
-            with self._ready:
-                self._ready.wait_for(lambda: self._pending is not None or self._closing)
-                if self._pending is None:
-                    return
-                text, self._pending = self._pending, None
-            try:
-                if self.command is not None:
-                    with self._ready:
-                        self._process = subprocess.Popen(
-                            [*self.command, text], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-                        )
-                    _, err = self._process.communicate(timeout=30)
-                    said = [line.strip() for line in err.decode(errors="replace").splitlines() if line.strip()]
-                    errors = [line for line in said if "error" in line.lower()]
-                    # espeak-ng exits 0 even when it found no audio device, but says so.
-                    if self._process.returncode not in (0, -15) or errors:  # -15: cut short by close()
-                        raise RuntimeError((errors or said or [f"exit status {self._process.returncode}"])[-1])
-                else:
-                    if engine is None:
-                        import pyttsx3
-
-                        engine = pyttsx3.init()
-                    engine.say(text)
-                    engine.runAndWait()
-                self.spoken.append(text)
-            except Exception as exc:  # noqa: BLE001 - speech is optional: warn once, go quiet
-                name = Path(self.command[0]).name if self.command else "pyttsx3"
-                self._warn(f"speech engine {name} failed ({exc}; is there an audio output?); cues are shown on screen only")
-                return
-
-
-# ---------------------------------------------------------------------------- framing check
-#: Landmarks that must be in the picture: head, trunk, legs, feet.
-_HEAD = (lm.NOSE, lm.LEFT_EAR, lm.RIGHT_EAR)
-_FEET = (lm.LEFT_ANKLE, lm.RIGHT_ANKLE, lm.LEFT_HEEL, lm.RIGHT_HEEL, lm.LEFT_FOOT_INDEX, lm.RIGHT_FOOT_INDEX)
-_BODY = (lm.LEFT_SHOULDER, lm.RIGHT_SHOULDER, lm.LEFT_HIP, lm.RIGHT_HIP, lm.LEFT_KNEE, lm.RIGHT_KNEE)
-_SEEN = 0.5  # visibility above which a landmark counts as seen
-#: A lifter whose :func:`body_length_px` is below this share of the picture
-#: height is too far away (NOTES: people under ≈ 150 px of 480 are not found;
-#: the body length is ≈ 0.85 of the standing height).
-MIN_BODY_HEIGHT = 0.25
-
-NOT_SEEN = "step into the picture, side-on to the camera"
-FEET_OUT = "step back, your feet are out of frame"
-HEAD_OUT = "step back, your head is out of frame"
-BOTH_OUT = "step back, you are not fully in the frame"
-AT_EDGE = "move to the middle of the picture"
-TOO_FAR = "come closer to the camera"
-NOT_SIDE_ON = "turn side-on to the camera"
-READY = "all set: start your set"
-READY_BANNER_S = 2.0
-
-
-def framing_problem(pose: PoseFrame, frame_size: tuple[int, int], sideness_deg: float = float("nan")) -> str | None:
-    """What the lifter must change for the camera to see the lift, or None.
-
-    Parameters
-    ----------
-    pose : PoseFrame
-        The lifter's raw (unfiltered) pose.
-    frame_size : (width, height)
-    sideness_deg : float
-        Body yaw away from facing the camera (90 = side-on), e.g. a median of
-        :func:`~formcheck.kinematics.sideness_per_frame` over the last second;
-        below ``FRONT_MAX_DEG`` (a front or rear view) the lifter is asked to
-        turn. NaN skips the side-on check.
-
-    Returns
-    -------
-    str or None
-        One instruction (the most basic problem first: in frame, then
-        distance, then side-on), or None when the framing is right.
-    """
-    if not pose.detected:
-        return NOT_SEEN
-    width, height = frame_size
-    margin = 0.01 * max(width, height)
-
-    def best_seen(indices) -> np.ndarray | None:
-        """The better-seen landmark of a group (left/right, far side hidden), if seen."""
-        vis = np.nan_to_num(pose.visibility[list(indices)], nan=0.0)
-        best = int(np.argmax(vis))
-        return pose.xy[indices[best]] if vis[best] >= _SEEN else None
-
-    def inside(value: float, size: int) -> bool:
-        return bool(margin <= value <= size - margin)
-
-    head, feet = best_seen(_HEAD), best_seen(_FEET)
-    seen = np.nan_to_num(pose.visibility[list(_HEAD + _BODY + _FEET)], nan=0.0) >= _SEEN
-    xs = pose.xy[list(_HEAD + _BODY + _FEET)][seen, 0]
-    if len(xs) and not (inside(xs.min(), width) and inside(xs.max(), width)):
-        return AT_EDGE  # cut off at the left or right: moving back would not help
-    feet_in = feet is not None and inside(feet[1], height)
-    head_in = head is not None and inside(head[1], height)
-    if not feet_in and not head_in:
-        return BOTH_OUT
-    if not feet_in:
-        return FEET_OUT
-    if not head_in:
-        return HEAD_OUT
-    if body_length_px(pose.xy) < MIN_BODY_HEIGHT * height:
-        return TOO_FAR
-    # Only a front or rear view: there the analysis withholds the side-only
-    # verdicts (depth, hips rising early). Real side views often measure as
-    # oblique (30-60 deg), which the analysis accepts, so nagging them would be noise.
-    if np.isfinite(sideness_deg) and sideness_deg < FRONT_MAX_DEG:
-        return NOT_SIDE_ON
-    return None
-
-
-def body_length_px(xy: np.ndarray) -> float:
-    """Ankle → knee → hip → shoulder → ear, summed along the body (pixels).
-
-    About 0.85 × the standing height, and unlike the head-to-feet extent it
-    does not shrink at the bottom of a squat.
-    """
-    chain = [_midpoint(xy, pair) for pair in ("ankle", "knee", "hip", "shoulder", "ear")]
-    return float(sum(np.hypot(*(b - a)) for a, b in zip(chain, chain[1:])))
-
-
-class FramingCheck:
-    """Debounced :func:`framing_problem`: what to tell the lifter now.
-
-    A problem is announced once it has lasted ``hold_s`` and withdrawn once
-    the framing has been right for ``hold_s``, so a single bad frame (or a
-    deep squat briefly hiding a foot) does not make the advice flicker.
-    Sideness is the median over the last ``side_window_s``.
-
-    Attributes
-    ----------
-    message : str or None
-        The current instruction.
-    ready : bool
-        The framing has been right at least once (the set can start).
-    """
-
-    def __init__(self, hold_s: float = 0.7, side_window_s: float = 1.0) -> None:
-        self.hold_s = hold_s
-        self.side_window_s = side_window_s
-        self.reset()
-
-    def reset(self) -> None:
-        self.message: str | None = None
-        self.ready = False
-        self._candidate: str | None = None
-        self._since = 0.0
-        self._sideness: deque[tuple[float, float]] = deque()
-
-    def update(self, pose: PoseFrame, frame_size: tuple[int, int]) -> str | None:
-        """Feed one raw pose; returns the instruction to show (None: all good)."""
-        t = pose.time_s
-        if pose.detected:
-            one = PoseTrack.from_frames([pose], frame_size)
-            self._sideness.append((t, float(sideness_per_frame(one)[0])))
-        while self._sideness and t - self._sideness[0][0] > self.side_window_s:
-            self._sideness.popleft()
-        values = [s for _, s in self._sideness if np.isfinite(s)]
-        sideness = float(np.median(values)) if values else float("nan")
-        problem = framing_problem(pose, frame_size, sideness)
-        if problem != self._candidate:
-            self._candidate, self._since = problem, t
-        if t - self._since >= self.hold_s:
-            self.message = problem
-            if problem is None:
-                self.ready = True
-        return self.message
-
-
 # ---------------------------------------------------------------------------- overlay extras
 def draw_live_extras(
     frame: np.ndarray,
@@ -438,8 +132,8 @@ def draw_live_extras(
     pose = state.pose
     if pose is not None and pose.detected:
         xy = pose.xy.astype(np.float64) * scale
-        hip = _midpoint(xy, "hip")
-        shoulder = _midpoint(xy, "shoulder")
+        hip = frame_midpoint(xy, "hip")
+        shoulder = frame_midpoint(xy, "shoulder")
         lean = state.angles.get("trunk_inclination")
         if lean is not None and np.isfinite(hip).all() and np.isfinite(shoulder).all():
             above = hip - np.array([0.0, np.hypot(*(shoulder - hip))])
@@ -467,22 +161,17 @@ def hip_above_knee_deg(xy: np.ndarray) -> float:
     Positive while the hip crease is above the knee; 0 at parallel; negative
     below: the squat depth rule as a number.
     """
-    hip, knee = _midpoint(xy, "hip"), _midpoint(xy, "knee")
+    hip, knee = frame_midpoint(xy, "hip"), frame_midpoint(xy, "knee")
     dx, dy = hip - knee
     if not (np.isfinite(dx) and np.isfinite(dy)) or (dx == 0 and dy == 0):
         return float("nan")
     return float(np.degrees(np.arctan2(-dy, abs(dx))))  # image y points down
 
 
-def _midpoint(xy: np.ndarray, pair: str) -> np.ndarray:
-    a, b = lm.PAIRS[pair]
-    return 0.5 * (xy[a] + xy[b])
-
-
 def _facing(xy: np.ndarray, visibility: np.ndarray) -> int:
     """+1 if the lifter faces image right, -1 left, 0 unknown (toes ahead of heels)."""
     for toe, heel in ((lm.LEFT_FOOT_INDEX, lm.LEFT_HEEL), (lm.RIGHT_FOOT_INDEX, lm.RIGHT_HEEL)):
-        if visibility[toe] >= _SEEN and visibility[heel] >= _SEEN:
+        if visibility[toe] >= SEEN_VISIBILITY and visibility[heel] >= SEEN_VISIBILITY:
             dx = xy[toe, 0] - xy[heel, 0]
             if np.isfinite(dx) and abs(dx) > 1.0:
                 return 1 if dx > 0 else -1

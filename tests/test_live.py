@@ -23,8 +23,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from formcheck import live
-from formcheck.live import FramingCheck, Voice, framing_problem, hip_above_knee_deg
+from formcheck import display, framing, live
+from formcheck.framing import FramingCheck, framing_problem
+from formcheck.live import hip_above_knee_deg
+from formcheck.voice import Voice
 from formcheck.pipeline import analyze_video
 from formcheck.source import probe
 from formcheck.synth import SynthSpec, SynthTruth, write_clip
@@ -228,7 +230,7 @@ def test_window_shows_the_overlay_and_obeys_keys(squat_clip, xvfb_display, tmp_p
     )
     try:
         stdout = _Lines(proc.stdout)
-        window = xdotool(xvfb_display, "search", "--sync", "--name", live.WINDOW_TITLE).splitlines()[0]
+        window = xdotool(xvfb_display, "search", "--sync", "--name", display.WINDOW_TITLE).splitlines()[0]
         xdotool(xvfb_display, "windowfocus", "--sync", window)
         geometry = xdotool(xvfb_display, "getwindowgeometry", window)
         width, height = (int(v) for v in geometry.split("Geometry:")[1].split()[0].split("x"))
@@ -345,12 +347,12 @@ def test_framing_says_what_to_fix():
     track = _standing()
     pose, size = track[0], track.frame_size
     assert framing_problem(pose, size, 85.0) is None
-    assert framing_problem(_shifted(pose, dy=120), size, 85.0) == live.FEET_OUT
-    assert framing_problem(_shifted(pose, dy=-160), size, 85.0) == live.HEAD_OUT
-    assert framing_problem(_shifted(pose, dx=300), size, 85.0) == live.AT_EDGE
-    assert framing_problem(_standing(px_per_m=60.0)[0], size, 85.0) == live.TOO_FAR
-    assert framing_problem(PoseFrame.empty(0.0), size) == live.NOT_SEEN
-    assert framing_problem(pose, size, 10.0) == live.NOT_SIDE_ON
+    assert framing_problem(_shifted(pose, dy=120), size, 85.0) == framing.FEET_OUT
+    assert framing_problem(_shifted(pose, dy=-160), size, 85.0) == framing.HEAD_OUT
+    assert framing_problem(_shifted(pose, dx=300), size, 85.0) == framing.AT_EDGE
+    assert framing_problem(_standing(px_per_m=60.0)[0], size, 85.0) == framing.TOO_FAR
+    assert framing_problem(PoseFrame.empty(0.0), size) == framing.NOT_SEEN
+    assert framing_problem(pose, size, 10.0) == framing.NOT_SIDE_ON
     assert framing_problem(pose, size, 45.0) is None  # oblique is still assessable
 
 
@@ -358,7 +360,7 @@ def test_framing_check_tells_a_front_view_to_turn_and_ignores_a_glitch():
     check = FramingCheck(hold_s=0.5)
     front = _standing(view="front", frames=30)
     messages = [check.update(front[i], front.frame_size) for i in range(len(front))]
-    assert messages[0] is None and messages[-1] == live.NOT_SIDE_ON  # after 0.5 s, not at once
+    assert messages[0] is None and messages[-1] == framing.NOT_SIDE_ON  # after 0.5 s, not at once
 
     check = FramingCheck(hold_s=0.5)
     side = _standing(frames=60)
