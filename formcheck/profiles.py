@@ -15,8 +15,8 @@ A profile is a set of tables ``[exercise.fault_code]`` with the keys
 ``docs/faults.md``) and optionally ``enabled = false`` to switch a check off::
 
     [squat.shallow_depth]   # thigh angle above parallel at the bottom (deg)
-    caution = 0.0
-    fault = 10.0
+    caution = 6.0
+    fault = 16.0
 
 Whether higher or lower values are worse is fixed by the check; the caution
 level must be the milder one. A profile may list only the checks it changes:
