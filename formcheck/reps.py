@@ -4,9 +4,17 @@ Each exercise turns its kinematics into a *depth* ``d(t)``: 0 at the top
 (standing / lockout), 1 at a typical bottom. A two-threshold state machine
 (hysteresis) turns ``d`` into alternating *up* and *down* episodes: it goes
 down when ``d ≥ enter`` and back up only when ``d ≤ exit``, so noise around a
-threshold never double-counts and a half-way bounce stays one rep. Frames
-without a usable pose (NaN) keep the state; a gap longer than ``max_gap_s``
-resets it, so a rep is never stitched across a person leaving the frame.
+threshold never double-counts and a half-way bounce stays one rep. Both
+crossings are debounced (``hold_s``), and the bottom of a rep is the deepest
+level the depth *held* for ``hold_s``, so a one-frame pose glitch neither
+starts nor ends a rep, nor becomes its bottom (which would also distort the
+time a deadlift pull took). Frames without a usable pose (NaN) keep the
+state; a gap longer than ``max_gap_s`` resets it, so a rep is never stitched
+across a person leaving the frame, unless the lifter is down on both sides
+of a gap shorter than ``max_bridge_s`` (a close-up that loses the body at
+the bottom). At the end of a clip (:meth:`RepCounter.finish`) a return to
+the top seen on its last frames completes the rep even though it could not
+be held for the whole debounce.
 
 Two rep styles:
 
@@ -26,6 +34,7 @@ use); :func:`segment_reps` runs it over a whole clip and adds the phases.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,6 +56,11 @@ class RepRule:
         Shortest counted rep (squat: top to top; deadlift: floor to lockout).
     max_gap_s : float
         Longest run of missing pose bridged without resetting.
+    max_bridge_s : float
+        Longer runs of missing pose, up to this, are bridged only when the
+        lifter is down on both sides of the gap (``d ≥ enter`` before and
+        after): a close-up that loses the body at the bottom of each rep.
+        A lifter who left the frame comes back standing, not mid-rep.
     near : float
         Depth tolerance that defines "still at the top / bottom" for phase edges.
     hold_s : float
@@ -59,6 +73,7 @@ class RepRule:
     exit: float = 0.2
     min_rep_s: float = 0.6
     max_gap_s: float = 0.5
+    max_bridge_s: float = 2.0
     near: float = 0.08
     hold_s: float = 0.1
     rest_s: float = 0.2
@@ -110,16 +125,41 @@ class RepCounter:
         self._last_top: tuple[int, float] | None = None  # last frame near the top of the up episode
         self._seen_up = False
         self._crossed_since: float | None = None  # time the pending threshold crossing began
+        self._crossed_samples = 0  # valid samples since then
+        self._recent: deque[tuple[int, float, float]] = deque()  # the down episode's samples of the last hold_s
+        self._crossing_low = np.inf  # shallowest sample of the pending crossing
+        self._crossed_after_gap = False  # the pending crossing began right after missing samples
+        self._gap_before = False  # the current sample follows missing samples
+        self._last_sample: tuple[int, float, float] | None = None  # (frame, time, depth) of the last valid sample
         self._first_t: float | None = None  # first valid sample, if the clip opened in the down state
         self._near_bottom_t = 0.0  # last time the depth was within `near` of the episode's deepest
 
-    def _held(self, crossed: bool, time_s: float) -> bool:
+    def _held_level(self, frame: int, time_s: float, depth: float) -> tuple[int, float, float]:
+        """Add a sample of the down episode; return the shallowest of its samples
+        of the last ``hold_s`` as (frame, time, depth): the depth held that long."""
+        recent = self._recent
+        recent.append((frame, time_s, depth))
+        while time_s - recent[0][1] > self.rule.hold_s:
+            recent.popleft()
+        return min(recent, key=lambda sample: sample[2])
+
+    def _forget(self) -> None:
+        """Drop the episode in progress after a gap (the next sample starts afresh)."""
+        self.state, self._seen_up, self._last_top = None, False, None
+        self._crossed_since, self._crossed_samples = None, 0
+
+    def _held(self, crossed: bool, time_s: float, depth: float) -> bool:
         """True once a threshold crossing has lasted ``hold_s``."""
         if not crossed:
             self._crossed_since = None
+            self._crossed_samples = 0
             return False
         if self._crossed_since is None:
             self._crossed_since = time_s
+            self._crossed_after_gap = self._gap_before
+            self._crossing_low = depth
+        self._crossed_samples += 1
+        self._crossing_low = min(self._crossing_low, depth)
         return time_s - self._crossed_since >= self.rule.hold_s
 
     def update(self, time_s: float, depth: float) -> RepEvent | None:
@@ -127,16 +167,24 @@ class RepCounter:
         self._frame += 1
         frame, rule = self._frame, self.rule
         if not np.isfinite(depth):
-            if self._last_valid_t is not None and time_s - self._last_valid_t > rule.max_gap_s:
-                self.state, self._seen_up, self._last_top = None, False, None
+            gap = time_s - self._last_valid_t if self._last_valid_t is not None else 0.0
+            if gap > rule.max_bridge_s or (gap > rule.max_gap_s and self.state != "down"):
+                self._forget()
             return None
+        if self._last_valid_t is not None and time_s - self._last_valid_t > rule.max_gap_s:
+            # A long gap while down: still down after it means the lifter was only lost mid-rep.
+            if self.state != "down" or depth < rule.enter:
+                self._forget()
         self._last_valid_t = time_s
+        self._gap_before = self._last_sample is not None and self._last_sample[0] != frame - 1
+        self._last_sample = (frame, time_s, depth)
         if self.state is None:
             self.state = "down" if depth >= rule.enter else "up"
             self._seen_up = self.state == "up"
             self._first_t = time_s if self.state == "down" else None
             self._near_bottom_t = time_s
-            self._extreme = (frame, time_s, depth)
+            self._recent.clear()
+            self._extreme = self._held_level(frame, time_s, depth)
             self._last_top = (frame, time_s) if self.state == "up" else None
             return None
         if self.state == "up":
@@ -144,20 +192,55 @@ class RepCounter:
                 self._extreme = (frame, time_s, depth)
             if depth <= self._extreme[2] + rule.near:
                 self._last_top = (frame, time_s)
-            if self._held(depth >= rule.enter, time_s):
+            if self._held(depth >= rule.enter, time_s, depth):
                 self.state = "down"
                 self._crossed_since = None
-                self._extreme = (frame, time_s, depth)
+                self._crossed_samples = 0
+                # The episode starts here, at the level the crossing held (a glitch on
+                # this very sample does not set the bottom).
+                self._recent.clear()
+                self._recent.append((frame, time_s, self._crossing_low))
+                self._extreme = (frame, time_s, self._crossing_low)
                 self._near_bottom_t = time_s
             return None
-        if depth > self._extreme[2]:
-            self._extreme = (frame, time_s, depth)
+        # The bottom is the deepest level held for ``hold_s``: a one-frame glitch
+        # (often the first detection after the pose was lost) is not the bottom.
+        held = self._held_level(frame, time_s, depth)
+        if held[2] > self._extreme[2]:
+            self._extreme = held
         if depth >= self._extreme[2] - rule.near:
             self._near_bottom_t = time_s
-        if not self._held(depth <= rule.exit, time_s):
+        if not self._held(depth <= rule.exit, time_s, depth):
             return None
+        return self._back_at_top(frame, time_s, depth)
+
+    def finish(self, time_s: float | None = None) -> RepEvent | None:
+        """End of the input (the clip ends): complete a rep whose return to the top
+        was still being debounced.
+
+        The debounce guards against one-frame glitches; a lifter who reaches
+        the top on the clip's last frames cannot hold it for ``hold_s`` any
+        more. So a crossing that lasts to the end counts if it was seen rising
+        into the top (not appearing after missing frames, as a cut to another
+        scene does), on at least two samples, for at least half of ``hold_s``.
+        ``time_s`` is the time of the input's end: a pose lost for longer than
+        ``max_gap_s`` before it completes nothing.
+        """
+        if self.state != "down" or self._crossed_since is None or self._last_sample is None:
+            return None
+        if time_s is not None and time_s - self._last_sample[1] > self.rule.max_gap_s:
+            return None
+        frame, time_s, depth = self._last_sample
+        lasted = time_s - self._crossed_since
+        if self._crossed_after_gap or self._crossed_samples < 2 or lasted < 0.5 * self.rule.hold_s:
+            return None
+        return self._back_at_top(frame, time_s, depth)
+
+    def _back_at_top(self, frame: int, time_s: float, depth: float) -> RepEvent | None:
+        """A down episode has ended at ``frame``: the rep it completes, if it counts."""
+        rule = self.rule
         self._crossed_since = None
-        # Back at the top: a down episode has ended.
+        self._crossed_samples = 0
         bottom_frame, bottom_t, _ = self._extreme
         if rule.style == "up_down_up":
             start = self._last_top if self._seen_up else None  # None: started in the hole
@@ -197,6 +280,9 @@ def segment_reps(time_s: np.ndarray, depth: np.ndarray, rule: RepRule) -> list[R
         event = counter.update(float(t), float(d))
         if event is not None:
             events.append(event)
+    event = counter.finish(float(time_s[-1]) if len(time_s) else None)
+    if event is not None:
+        events.append(event)
     reps = []
     for k, event in enumerate(events):
         next_start = events[k + 1].start if k + 1 < len(events) else len(depth)

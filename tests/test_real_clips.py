@@ -6,7 +6,7 @@ import csv
 import pytest
 
 from conftest import CLIPS, needs_shared
-from formcheck.analysis import analyze_track
+from formcheck.analysis import AnalysisOptions, analyze_track
 from formcheck.evaluate import track_for
 
 pytestmark = needs_shared
@@ -22,6 +22,7 @@ CLIPS_UNDER_TEST = [
     "deadlift/studio_deadlift_female.mp4",
     "deadlift/studio_deadlift_reps.mp4",
     "deadlift/gym_deadlift_front.mp4",
+    "deadlift/bichraix_bad_form_several_reps.mp4",  # pose glitches at the floor before each pull
     "squat/gym_back_squat_side_reps.mp4",
     "squat/coach_kettlebell_back_squat.mp4",
     "squat/coach_goblet_squat.mp4",
@@ -65,3 +66,21 @@ def test_good_side_view_deadlifts_have_no_start_faults(clip, labels, track_cache
     report = analyze_track(track_for(CLIPS / clip, track_cache))
     assert report.view == "side"
     assert not {f.code for f in report.faults if f.severity == "fault"}
+
+
+def test_squats_whose_bottom_the_close_up_loses_are_counted(labels, track_cache):
+    # The body leaves this close-up at the bottom of each squat (no pose for
+    # 1-1.4 s); the lifter is seen going down and coming back up.
+    clip = "squat/rack_back_squat_closeup_front.mp4"
+    report = analyze_track(track_for(CLIPS / clip, track_cache), AnalysisOptions(exercise="squat"))
+    assert report.rep_count == int(labels[clip]["rep_count"]) == 3
+
+
+def test_squat_finished_on_the_clip_s_last_frames_is_counted(track_cache):
+    # LABELS.csv says "~5" (provisional, from a hip-height plot); the frames show
+    # three squats from standing, the third back at the top 0.1 s before the clip
+    # ends (frames 0-45, 45-98 and 98-140).
+    report = analyze_track(track_for(CLIPS / "squat/bodyweight_squat_side_cropped.mp4", track_cache))
+    assert report.exercise == "squat"
+    assert report.rep_count == 3
+    assert report.reps[-1].end_frame >= report.frame_count - 4

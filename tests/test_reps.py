@@ -78,3 +78,60 @@ def test_deadlift_clip_opening_mid_pull_does_not_count_it():
     tail = np.concatenate([np.zeros(20), cycle(40, 1, 0.0, 1.0, stand_frames=0), np.zeros(10)])
     assert len(run(np.concatenate([rising, tail]), rule)) == 1
     assert len(run(np.concatenate([at_floor, tail]), rule)) == 2
+
+
+def test_rep_finished_on_the_clip_s_last_frames_counts():
+    # The lifter is back at the top on the clip's last frames: too late to hold
+    # the top for the whole debounce, but not a glitch.
+    depth = cycle(45, 2, 0.0, 1.0, stand_frames=10)
+    second_bottom = 10 + 45 + 22
+    top = second_bottom + int(np.flatnonzero(depth[second_bottom:] <= RULE.exit)[0])
+    assert len(run(depth[: top + 3])) == 2  # three samples (67 ms) at the top
+    assert len(run(depth[: top + 1])) == 1  # one sample at the top: could be a glitch
+
+
+def test_top_appearing_after_lost_frames_at_the_end_does_not_count():
+    # A cut to another scene: the pose is lost on the way up, and the last two
+    # frames show someone standing.
+    depth = cycle(45, 1, 0.0, 1.0, stand_frames=10)[:40]
+    depth = np.concatenate([depth, np.full(10, np.nan), [0.0, 0.0]])
+    assert run(depth) == []
+
+
+def test_bottom_lost_in_a_close_up_is_bridged():
+    # A close-up loses the body for 1.2 s at the bottom of each squat; the lifter
+    # is seen going down before the gap and coming up after it.
+    depth = cycle(120, 2, 0.0, 1.0, stand_frames=15)
+    with np.errstate(invalid="ignore"):
+        depth[depth > 0.8] = np.nan
+    gaps = np.diff(np.flatnonzero(np.isfinite(depth)))
+    assert gaps.max() - 1 > 0.5 * 30  # longer than max_gap_s
+    assert len(run(depth)) == 2
+
+
+def test_gap_longer_than_the_bridge_resets_even_when_down_on_both_sides():
+    depth = cycle(200, 1, 0.0, 1.0, stand_frames=15)
+    depth[60:135] = np.nan  # 2.5 s without a pose
+    assert run(depth) == []
+
+
+def test_one_frame_spike_does_not_make_the_bottom():
+    depth = cycle(45, 1, 0.0, 1.0, stand_frames=20)
+    spike = 20 + 15  # on the way down
+    depth[spike] = 1.4
+    reps = run(depth)
+    assert len(reps) == 1
+    assert reps[0].bottom != spike
+    assert abs(reps[0].bottom - (20 + 22)) <= 2
+
+
+def test_deadlift_pull_is_timed_from_the_floor_not_from_a_glitch():
+    # A fast pull (0.3 s) after a second at the floor, with a one-frame pose glitch
+    # just before it: the pull started at the floor, so it is long enough to count.
+    rule = RepRule(style="down_up", enter=0.5, exit=0.2, min_rep_s=0.4)
+    floor = np.ones(30)
+    floor[-1] = 1.6
+    depth = np.concatenate([np.zeros(20), np.linspace(0, 1, 20), floor, np.linspace(1, 0, 9), np.zeros(20)])
+    reps = run(depth, rule)
+    assert len(reps) == 1
+    assert reps[0].bottom < 20 + 20 + 29
