@@ -90,7 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # ``synth`` hands its arguments to its own parser; argparse's REMAINDER
+    # drops them when the first one is an option (``formcheck synth --help``).
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "synth":
+        args.synth_args = [*args.synth_args, *extra]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         parser.print_help()
         return 2

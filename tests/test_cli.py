@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import cycle, stick_track
+from formcheck.cli import main
 
 
 def formcheck(*args, cwd=None):
@@ -92,3 +93,21 @@ def test_reanalysis_from_saved_landmarks(tmp_path):
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["exercise"] == "squat" and report["rep_count"] == 2
     assert (tmp_path / "out" / "angles.csv").read_text().startswith("frame,time_s,")
+
+
+@pytest.mark.parametrize("command", ["analyze", "demo", "eval", "batch", "history", "live", "report", "synth"])
+def test_every_command_prints_its_help(command, capsys):
+    """``formcheck COMMAND --help`` prints the command's options and exits 0
+    (``synth`` forwards its arguments to its own parser)."""
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage:") and "--" in out
+
+
+def test_unknown_options_are_refused_in_one_line(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["analyze", "clip.mp4", "--no-such-option"])
+    assert done.value.code == 2
+    assert "unrecognized arguments: --no-such-option" in capsys.readouterr().err

@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     for code, info in FAULTS.items():
         g.add_argument("--" + code.replace("_", "-"), type=float, default=None, metavar="S",
                        help=f"{info.description} [{info.unit}, 0–{info.max_severity:g}; "
-                            f"{', '.join(info.exercises)}]")
+                            f"{', '.join(info.exercises)}]".replace("%", "%%"))  # argparse formats help with %
     g.add_argument("--fault-reps", type=_int_list, default=None, metavar="I,J",
                    help="reps (0-based) that show the faults (default: all)")
     m = p.add_argument_group("movement")
