@@ -252,6 +252,12 @@ def rescore_cases(cases: list[Case], out: Path) -> list[se.ClipEval]:
 
 
 # ---------------------------------------------------------------- summaries
+def _nanmean(values) -> float:
+    """Mean of the finite values (NaN when there are none, without a warning)."""
+    finite = [v for v in values if np.isfinite(v)]
+    return float(np.mean(finite)) if finite else float("nan")
+
+
 def reps_of(results, *, assessed_only=False):
     return [r for c in results for r in c.reps if (r.assessed or not assessed_only)]
 
@@ -329,7 +335,7 @@ def angle_table(groups: dict[str, list[se.ClipEval]]) -> str:
             name, f"{exact}/{len(clips)}", extra, missed,
             pooled_rmse(side, "knee"), pooled_rmse(side, "trunk"), pooled_rmse(side, "hip_landmark"),
             pooled_rmse(side, "hip_spine_excluded"),
-            float(np.nanmean([c.angle_bias.get("hip_spine_excluded", np.nan) for c in side])) if side else float("nan"),
+            _nanmean([c.angle_bias.get("hip_spine_excluded", np.nan) for c in side]),
         ])
     return se.format_table(rows, [
         "condition", "reps exact", "extra reps", "missed reps", "knee RMSE", "trunk RMSE", "hip(lmk) RMSE",
