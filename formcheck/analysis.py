@@ -135,8 +135,14 @@ def assess_rep(
     faults: list[Fault] = []
     info: list[Fault] = []
     withheld = _not_assessable(kin, exercise, spine)
+    # The spine may be judged in the clip but not in this rep (its back hidden, e.g. by a plate).
+    spine_rep = rep_summary(spine, kin, rep) if spine is not None and not spine.reason else None
+    not_assessed: dict[str, str] = {}
     for code, check in exercise.checks:
         if code in withheld or code not in thresholds:
+            continue
+        if spine_rep is not None and not spine_rep["assessable"] and _needs_spine(check) and not is_info(code):
+            not_assessed[code] = spine_rep["reason"]
             continue
         fault = check(ctx)
         if fault is None:
@@ -149,7 +155,7 @@ def assess_rep(
     last = len(t) - 1
     metrics = exercise.metrics(ctx)
     if spine is not None:
-        summary = rep_summary(spine, kin, rep)
+        summary = spine_rep if spine_rep is not None else rep_summary(spine, kin, rep)
         metrics.update({k: v for k, v in summary.items() if k not in ("assessable", "reason")})
     # Tempo: the way down and the way up, each timed over 5–95 % of its range.
     metrics["descent_s"], metrics["ascent_s"] = tempo_metrics(exercise.depth(kin.signals), t, rep, exercise.rule.style)
@@ -170,6 +176,7 @@ def assess_rep(
         bottom_frame=rep.bottom,
         end_frame=rep.end,
         info=tuple(info),
+        not_assessed=not_assessed,
     )
 
 

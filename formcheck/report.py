@@ -17,7 +17,7 @@ from formcheck.faults import Fault
 from formcheck.fileio import write_text_atomic
 
 #: Bump the major number on incompatible changes of report.json.
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 _PHASE_WORDS = {"setup": "set-up", "descent": "descent", "bottom": "bottom", "ascent": "ascent", "lockout": "lockout"}
 
@@ -38,6 +38,10 @@ class RepResult:
     bottom_frame: int = 0
     end_frame: int = 0
     info: tuple[Fault, ...] = ()  # observations that are not faults (severity "info"), e.g. knees_forward
+    #: Checks this rep could not be judged on although the video supports them
+    #: (code → reason, e.g. the back hidden during this rep); clip-wide ones are
+    #: in ``Report.not_assessable``.
+    not_assessed: dict[str, str] = field(default_factory=dict)
 
     @property
     def duration_s(self) -> float:
@@ -55,6 +59,7 @@ class RepResult:
             "metrics": {k: _round(v) for k, v in self.metrics.items()},
             "faults": [f.to_dict() for f in self.faults],
             "info": [f.to_dict() for f in self.info],
+            "not_assessed": dict(self.not_assessed),
             "cue": self.cue,
         }
 
@@ -105,6 +110,10 @@ class Report:
                 lines.append(f"  Rep {rep.index} ({rep.start_s:.1f}–{rep.end_s:.1f} s): {worst}. {rep.cue}")
             else:
                 lines.append(f"  Rep {rep.index} ({rep.start_s:.1f}–{rep.end_s:.1f} s): no faults found.")
+            if rep.not_assessed:
+                reasons = sorted(set(rep.not_assessed.values()))
+                checks = ", ".join(code.replace("_", " ") for code in rep.not_assessed)
+                lines.append(f"    not judged in this rep — {checks}: {'; '.join(reasons)}")
         if self.set_summary:
             lines.append("  Set: " + "; ".join(self.set_summary) + ".")
         lines.extend(f"  Note: {note}" for note in self.notes)

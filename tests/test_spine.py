@@ -516,3 +516,25 @@ def test_a_load_held_at_the_hips_hides_only_those_frames(flat_and_rounded):
     assert estimate.standing_kink_deg == pytest.approx(spine.standing_kink_deg, abs=2.0)
     for rep in reps:
         assert rep_summary(estimate, kin, rep)["assessable"]
+
+
+def test_a_rep_whose_back_is_hidden_lists_its_spine_checks_as_not_judged():
+    """The clip supports the spine verdict, but the back's outline is missing in the
+    second rep: that rep says which checks it could not judge and why, the first does not."""
+    from formcheck.analysis import AnalysisOptions, analyze_track
+
+    track = synthetic_track(30.0)
+    first = analyze_track(track, AnalysisOptions(exercise="deadlift"))
+    assert len(first.reps) == 2 and not any(r.not_assessed for r in first.reps)
+    second = first.reps[1]
+    edges = track.trunk_edges.copy()
+    edges[second.start_frame : second.end_frame] = np.nan
+    report = analyze_track(dataclasses.replace(track, trunk_edges=edges), AnalysisOptions(exercise="deadlift"))
+    rep1, rep2 = report.reps
+    assert "lumbar_flexion" not in report.not_assessable  # judged in the clip ...
+    assert not rep1.not_assessed and "lumbar_flexion" in {f.code for f in rep1.faults}
+    assert set(rep2.not_assessed) >= {"lumbar_flexion", "lockout_hyperextension"}  # ... but not in rep 2
+    assert "outline" in rep2.not_assessed["lumbar_flexion"]
+    assert "lumbar_flexion" not in {f.code for f in rep2.faults}
+    assert rep2.to_dict()["not_assessed"] == rep2.not_assessed
+    assert "not judged in this rep" in report.summary()
