@@ -277,16 +277,7 @@ def load_at_hips(track: PoseTrack, kin: Kinematics, dorsal: int) -> np.ndarray:
     -------
     ndarray of bool, shape (n,)
     """
-    xy = track.xy.astype(np.float64)
-    hip, shoulder = midpoint(xy, "hip"), midpoint(xy, "shoulder")
-    axis = shoulder - hip
-    length = np.linalg.norm(axis, axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        along = axis / length[:, None]
-        front = 1 - dorsal
-        outward = np.stack([-along[:, 1], along[:, 0]], axis=-1) * (1.0 if front == 0 else -1.0)
-        depth = np.einsum("nkd,nd->nk", track.trunk_edges[:, :, front].astype(np.float64) - hip[:, None, :],
-                          outward) / length[:, None]
+    _, depth, _ = edge_profile(track, 1 - dorsal)
     u = station_fractions(depth.shape[1])
     near_hip = (u >= LOAD_STATIONS[0] - 1e-9) & (u <= LOAD_STATIONS[1] + 1e-9)
     belly = (u >= BELLY_STATIONS[0] - 1e-9) & (u <= BELLY_STATIONS[1] + 1e-9)
@@ -338,19 +329,7 @@ def back_profile(track: PoseTrack, side: int) -> tuple[np.ndarray, np.ndarray, n
         RMS distance of the accepted points from a smooth (cubic) outline, in
         trunk lengths: how ragged the edge is.
     """
-    xy = track.xy.astype(np.float64)
-    hip, shoulder = midpoint(xy, "hip"), midpoint(xy, "shoulder")
-    axis = shoulder - hip
-    length = np.linalg.norm(axis, axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        along = axis / length[:, None]
-    # Side 0 lies along the clockwise normal (-ay, ax); side 1 opposite.
-    outward = np.stack([-along[:, 1], along[:, 0]], axis=-1) * (1.0 if side == 0 else -1.0)
-    edge = track.trunk_edges[:, :, side].astype(np.float64)
-    rel = edge - hip[:, None, :]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        s = np.einsum("nkd,nd->nk", rel, along) / length[:, None]
-        d = np.einsum("nkd,nd->nk", rel, outward) / length[:, None]
+    s, d, edge = edge_profile(track, side)
     u = station_fractions(edge.shape[1])
     keep = (u >= TRIM[0] - 1e-9) & (u <= TRIM[1] + 1e-9)
     bad = ~keep[None, :] | ~np.isfinite(d) | (d < DEPTH_RANGE[0]) | (d > DEPTH_RANGE[1])
@@ -360,6 +339,32 @@ def back_profile(track: PoseTrack, side: int) -> tuple[np.ndarray, np.ndarray, n
     s = np.where(np.isfinite(d), s, np.nan)
     points = np.where(np.isfinite(d)[..., None], edge, np.nan)
     return s, d, points, noise
+
+
+def edge_profile(track: PoseTrack, side: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One side's ``trunk_edges`` in trunk coordinates.
+
+    Returns
+    -------
+    s, d : ndarray, shape (n, k)
+        Distance along the hip→shoulder line and out from it on that side,
+        in trunk lengths (NaN where the edge is missing).
+    edge : ndarray, shape (n, k, 2)
+        The same points in image pixels.
+    """
+    xy = track.xy.astype(np.float64)
+    hip, shoulder = midpoint(xy, "hip"), midpoint(xy, "shoulder")
+    axis = shoulder - hip
+    length = np.linalg.norm(axis, axis=-1)
+    edge = track.trunk_edges[:, :, side].astype(np.float64)
+    rel = edge - hip[:, None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        along = axis / length[:, None]
+        # Side 0 lies along the clockwise normal (-ay, ax); side 1 opposite.
+        outward = np.stack([-along[:, 1], along[:, 0]], axis=-1) * (1.0 if side == 0 else -1.0)
+        s = np.einsum("nkd,nd->nk", rel, along) / length[:, None]
+        d = np.einsum("nkd,nd->nk", rel, outward) / length[:, None]
+    return s, d, edge
 
 
 def station_fractions(stations: int) -> np.ndarray:
