@@ -12,8 +12,10 @@ Runs, on the same clips (three "clients" of two real side-view clips each):
 
 1. ``--no-video`` with 1 and 2 workers: pose-bound, one thread per process.
 2. ``--no-video --force`` (as after a profile change): landmarks come from
-   the cache, timed in this process (imports warm) and as a fresh command;
-   the time spent on each video's ``report.html`` is re-timed separately.
+   the cache, timed in this process (imports warm; 2 workers, which fork
+   from this process, and 1 worker, which runs here) and as a fresh command;
+   the time spent on each video's ``report.html`` (with its key frames from
+   the still cache, as the batch writes it) is re-timed separately.
 3. With annotated videos, 1 and 2 workers: one process already uses a second
    core for drawing and H.264 encoding.
 4. ``--force`` with annotated videos: re-drawn and re-encoded from the cache.
@@ -31,7 +33,8 @@ import time
 from pathlib import Path
 
 import formcheck.pipeline  # noqa: F401  (imported up front: the in-process timings exclude import time)
-from formcheck.batch import run_batch
+from formcheck.batch import CACHE_DIR, run_batch
+from formcheck.batch_video import STILLS_DIR
 from formcheck.html_report import write_html_report
 
 CLIPS = Path(__file__).resolve().parents[2] / "shared" / "clips"
@@ -74,17 +77,34 @@ def cpu_seconds() -> float:
     return total
 
 
+def machine_busy_seconds() -> float:
+    """CPU time all programs on this machine have used since boot (``/proc/stat``; 0 where unavailable)."""
+    try:
+        with open("/proc/stat") as fh:
+            fields = [int(v) for v in fh.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def timed(label: str, **kwargs):
-    """Wall time of one batch run, and the summed per-video work (``seconds`` in each record)."""
-    cpu, start = cpu_seconds(), time.perf_counter()
+    """Wall time of one batch run, and the summed per-video work (``seconds`` in each record).
+
+    Also prints the cores this run kept busy and those other programs took
+    meanwhile: on a shared machine, a ratio of two runs is only meaningful
+    when the others stayed near zero.
+    """
+    cpu, machine, start = cpu_seconds(), machine_busy_seconds(), time.perf_counter()
     summary = run_batch(**kwargs, quiet=True)
     seconds = time.perf_counter() - start
     busy = (cpu_seconds() - cpu) / seconds
+    others = max(0.0, (machine_busy_seconds() - machine) / seconds - busy)
     frames = sum((r.get("summary") or {}).get("frames", 0) for r in summary.records)
     work = sum(r.get("seconds", 0.0) for r in summary.records)
-    print(f"{label:42s} {seconds:7.2f} s wall, {busy:4.2f} cores busy, {work:7.2f} s per-video work summed; "
-          f"{len(summary.records)} videos, {frames} frames, {summary.analysed} analysed ({summary.from_cache} cached), "
-          f"{len(summary.errors)} errors", flush=True)
+    print(f"{label:42s} {seconds:7.2f} s wall, {busy:4.2f} cores busy (others {others:4.2f}), {work:7.2f} s per-video "
+          f"work summed; {len(summary.records)} videos, {frames} frames, {summary.analysed} analysed "
+          f"({summary.from_cache} cached), {len(summary.errors)} errors", flush=True)
     return seconds, work, summary
 
 
@@ -105,9 +125,11 @@ def main() -> int:
         first, first_work, _ = timed("--no-video, 2 workers", inputs=[clients], out=tmp / "nv", workers=2, video=False)
         cached, cached_work, summary = timed("--no-video --force, cached (in process)", inputs=[clients],
                                              out=tmp / "nv", workers=2, video=False, force=True)
+        serial, _, _ = timed("  the same with 1 worker (no fork)", inputs=[clients], out=tmp / "nv", workers=1,
+                             video=False, force=True)
         start = time.perf_counter()
-        for record in summary.records:  # the share of re-analysis spent on each video's report.html
-            write_html_report(tmp / "nv" / record["set_id"])
+        for record in summary.records:  # the share of re-analysis spent on each video's report.html, as batch writes it
+            write_html_report(tmp / "nv" / record["set_id"], still_cache=tmp / "nv" / CACHE_DIR / STILLS_DIR)
         html = time.perf_counter() - start
         print(f"{'  of which report.html pages (re-timed)':42s} {html:7.2f} s")
         start = time.perf_counter()
@@ -124,6 +146,7 @@ def main() -> int:
     print(f"throughput 2 / 1 workers, --no-video:           {one_nv / first:6.2f}x  (goal >= 1.7x)")
     print(f"throughput 2 / 1 workers, annotated videos:     {one / two:6.2f}x")
     print(f"re-analysis from cache, whole batch:            {first / cached:6.1f}x  (goal >= 100x)")
+    print(f"  ... with 1 worker, in this process:           {first / serial:6.1f}x")
     print(f"re-analysis from cache, per-video work:         {first_work / cached_work:6.1f}x")
     print(f"  ... the same without the report.html pages:   {first_work / max(cached_work - html, 1e-6):6.1f}x")
     print(f"re-analysis from cache, as a fresh command:     {first / command:6.1f}x  (Python start + imports included)")

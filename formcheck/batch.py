@@ -45,39 +45,48 @@ the same work runs on a Dask distributed cluster; its workers must see the
 inputs and ``OUT`` at the same paths (a shared file system) and have
 formcheck installed. Start them with one thread each
 (``dask worker tcp://HOST:PORT --nthreads 1 --nworkers <cores>``).
+Re-analyses from cached landmarks without an annotated video take tens of
+milliseconds: they run in this process and in forked workers
+(:func:`formcheck.batch_pool.run_reanalyses`).
+
+Modules: :mod:`formcheck.batch_jobs` (which videos, whose),
+:mod:`formcheck.batch_video` (one video, atomic output folders, caches),
+:mod:`formcheck.batch_pool` (where they run); this one runs the whole batch
+and the command line.
 """
+
 
 from __future__ import annotations
 
 import argparse
-import csv
-import datetime as dt
-import glob
 import hashlib
-import json
 import os
-import re
-import shutil
 import sys
 import time
-from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
-from formcheck import __version__
-from formcheck.errors import FormcheckError, InputError
-from formcheck.fileio import write_text_atomic
+from formcheck.batch_jobs import VIDEO_SUFFIXES, Job, Settings, _slug, discover_jobs, exercise_choices  # noqa: F401
+from formcheck.batch_pool import run_dask, run_inline, run_local, run_reanalyses  # noqa: F401
+from formcheck.batch_video import (  # noqa: F401
+    LOCK_NAME,
+    RECORD_NAME,
+    WORK_DIR,
+    OutputLock,
+    _base_record,
+    _new_staging,
+    _with_known_source,
+    clean_leftovers,
+    error_record,
+    is_up_to_date,
+    process_video,
+    publish,
+    read_record,
+)
+from formcheck.errors import FormcheckError, InputError  # noqa: F401
 
-#: File suffixes taken as videos when searching folders (explicit files are always taken).
-VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".3gp", ".mts"})
-#: The completion marker of one video's output folder.
-RECORD_NAME = "batch.json"
-RECORD_FORMAT = "formcheck.batch-record"
-RECORD_VERSION = 1
-WORK_DIR = ".work"
 CACHE_DIR = ".cache"
-LOCK_NAME = ".lock"
 DB_NAME = "history.sqlite"
 #: Exit status when the batch finished but some videos got error entries.
 EXIT_SOME_ERRORS = 4
@@ -88,677 +97,6 @@ DESCRIPTION = (
     "cluster. Re-runs skip finished videos; landmark tracks are cached, so a new profile only re-analyses. "
     "Writes per video the files of 'analyze', plus roster.csv, sets.csv, index.html and history.sqlite."
 )
-#: Still images of reps with faults written per video (linked from the index).
-MAX_STILLS_PER_VIDEO = 10
-#: Crash/kill leftovers in a cache shared with other outputs are removed only once this old.
-STALE_TMP_S = 6 * 3600
-_GLOB_CHARS = re.compile(r"[*?\[]")
-
-
-# ----------------------------------------------------------------------------- jobs
-@dataclass(frozen=True)
-class Job:
-    """One video to analyse.
-
-    Attributes
-    ----------
-    video : str
-        Absolute path of the video file.
-    client : str
-        Client name as shown in the roster (folder name or manifest entry).
-    set_id : str
-        Output folder below OUT, ``<client>/<path below the client folder,
-        without suffix>`` with unsafe characters replaced.
-    exercise : str
-        ``auto``, ``squat`` or ``deadlift``.
-    date : str or None
-        ``YYYY-MM-DD`` from the manifest; None lets the worker find it.
-    sha256 : str or None
-        Content hash when already known (an earlier record of the same file
-        size and modification time); None makes the worker hash the file.
-    """
-
-    video: str
-    client: str
-    set_id: str
-    exercise: str = "auto"
-    date: str | None = None
-    sha256: str | None = None
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What every video of a run is analysed with (sent to the workers)."""
-
-    out: str
-    cache: str
-    video: bool = True
-    thresholds: dict | None = None
-    thresholds_digest: str = ""
-
-    def digest(self, job: Job) -> str:
-        """Changes whenever a finished result of ``job`` would no longer be what this run produces."""
-        key = json.dumps(
-            [__version__, self.video, self.thresholds_digest, job.exercise, job.date, job.client], sort_keys=True
-        )
-        return hashlib.sha256(key.encode()).hexdigest()[:16]
-
-
-def discover_jobs(
-    inputs: Iterable[str],
-    *,
-    manifest: str | os.PathLike | None = None,
-    exercise: str = "auto",
-    client: str | None = None,
-    exclude: Path | None = None,
-) -> tuple[list[Job], list[str]]:
-    """The videos to analyse, with their clients and output folders.
-
-    Parameters
-    ----------
-    inputs : iterable of str
-        Folders (searched recursively for video files), globs or files.
-    manifest : path-like, optional
-        CSV with columns ``video`` (required; relative to the CSV),
-        ``client``, ``exercise``, ``date`` (any may be empty).
-    exercise : str
-        Exercise for videos the manifest does not name.
-    client : str, optional
-        Every video of the inputs belongs to this client (the manifest still
-        overrides); output folders then keep the whole path below the input.
-    exclude : Path, optional
-        A folder whose contents are never taken (the batch output).
-
-    Returns
-    -------
-    jobs : list of Job
-        Sorted by client and output folder; one per distinct file.
-    warnings : list of str
-        Inputs that matched nothing.
-    """
-    found: dict[Path, tuple[str, tuple[str, ...]]] = {}  # file → (client, parts below the client folder)
-    warnings: list[str] = []
-    for text in inputs:
-        matches = _expand_input(text, exclude)
-        if not matches:
-            warnings.append(f"{text}: no video files found")
-        for path, root in matches:
-            found.setdefault(path, _client_and_parts(path, root, client))
-    overrides = _read_manifest(Path(manifest)) if manifest is not None else {}
-    for path in overrides:
-        if path not in found:
-            found[path] = (path.parent.name or "client", (path.stem,))
-    jobs = []
-    for path, (client, parts) in found.items():
-        row = overrides.get(path, {})
-        client = row.get("client") or client
-        jobs.append(
-            Job(
-                video=str(path),
-                client=client,
-                set_id="/".join([_slug(client), *(_slug(p) for p in parts)]),
-                exercise=row.get("exercise") or exercise,
-                date=row.get("date") or None,
-            )
-        )
-    return _unique_set_ids(jobs), warnings
-
-
-def _expand_input(text: str, exclude: Path | None) -> list[tuple[Path, Path]]:
-    """(video, root folder) pairs for one input: a glob, a folder or a file."""
-    pattern = os.path.expanduser(text)
-    if _GLOB_CHARS.search(pattern):
-        parts = Path(pattern).parts
-        static = []
-        for part in parts[:-1]:
-            if _GLOB_CHARS.search(part):
-                break
-            static.append(part)
-        root = Path(*static) if static else Path(".")
-        paths = [Path(p) for p in glob.glob(pattern, recursive=True)]  # skips hidden names
-        suffix = Path(pattern).suffix
-        if not suffix or _GLOB_CHARS.search(suffix):  # "clients/*/*": keep the videos only
-            paths = [p for p in paths if p.suffix.lower() in VIDEO_SUFFIXES]
-        paths = [p for p in paths if p.is_file()]
-    else:
-        given = Path(pattern)
-        if given.is_dir():
-            root = given
-            paths = [
-                p for p in given.rglob("*")
-                if p.suffix.lower() in VIDEO_SUFFIXES and not _hidden(p.relative_to(given)) and p.is_file()
-            ]
-        elif given.is_file():
-            root, paths = given.parent, [given]
-        else:
-            return []
-    # Absolute, but symlinks kept: a linked video still belongs to the client folder it is linked from.
-    root = _absolute(root)
-    out = []
-    for p in paths:
-        if exclude is not None and Path(os.path.realpath(p)).is_relative_to(exclude):
-            continue
-        out.append((_absolute(p), root))
-    return sorted(out)
-
-
-def _absolute(path: Path) -> Path:
-    return Path(os.path.abspath(path))
-
-
-def _hidden(relative: Path) -> bool:
-    return any(part.startswith(".") for part in relative.parts)
-
-
-def _client_and_parts(path: Path, root: Path, client: str | None = None) -> tuple[str, tuple[str, ...]]:
-    relative = path.relative_to(root) if path.is_relative_to(root) else Path(path.name)
-    stemmed = (*relative.parts[:-1], Path(relative.parts[-1]).stem)
-    if client:
-        return client, stemmed
-    if len(relative.parts) > 1:
-        return relative.parts[0], stemmed[1:]
-    return (root.name or "client"), stemmed
-
-
-def _read_manifest(path: Path) -> dict[Path, dict[str, str]]:
-    """``{video: {client, exercise, date}}`` from a manifest CSV (empty cells dropped)."""
-    if not path.is_file():
-        raise InputError(f"{path}: manifest not found")
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.DictReader(fh))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(f"{path}: cannot read the manifest ({exc})") from None
-    out: dict[Path, dict[str, str]] = {}
-    for number, row in enumerate(rows, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
-        if not row.get("video"):
-            raise InputError(f"{path}, line {number}: the manifest needs a 'video' column with a file in every row")
-        video = Path(os.path.expanduser(row["video"]))
-        video = _absolute(video if video.is_absolute() else path.parent / video)
-        entry = {}
-        if row.get("client"):
-            entry["client"] = row["client"]
-        if row.get("exercise"):
-            if row["exercise"].lower() not in exercise_choices():
-                raise InputError(
-                    f"{path}, line {number}: exercise {row['exercise']!r} is not one of {', '.join(exercise_choices())}"
-                )
-            entry["exercise"] = row["exercise"].lower()
-        if row.get("date"):
-            entry["date"] = _parse_date(row["date"], f"{path}, line {number}")
-        out[video] = entry
-    return out
-
-
-def exercise_choices() -> tuple[str, ...]:
-    """``auto`` and every exercise the analysis knows (the plug-in registry)."""
-    from formcheck.exercises import EXERCISES
-
-    return ("auto", *EXERCISES)
-
-
-def _parse_date(text: str, where: str) -> str:
-    try:
-        return dt.date.fromisoformat(text[:10]).isoformat()
-    except ValueError:
-        raise InputError(f"{where}: date {text!r} is not YYYY-MM-DD") from None
-
-
-def _slug(name: str) -> str:
-    """A safe single path component: no separators, no leading dots (no ``..``)."""
-    cleaned = re.sub(r"[^\w.\- ]+", "_", name).strip(" .")
-    return cleaned or "_"
-
-
-def _unique_set_ids(jobs: list[Job]) -> list[Job]:
-    """Disambiguate videos that would share an output folder (``a.mp4`` and ``a.mov``)."""
-    jobs = sorted(jobs, key=lambda j: (j.set_id, j.video))
-    counts = Counter(j.set_id for j in jobs)
-    taken: set[str] = set()
-    out = []
-    for job in jobs:
-        set_id = job.set_id
-        if counts[set_id] > 1:
-            set_id = f"{set_id}_{_slug(Path(job.video).suffix.lstrip('.')) or 'video'}"
-        base, n = set_id, 2
-        while set_id.casefold() in taken:
-            set_id, n = f"{base}_{n}", n + 1
-        taken.add(set_id.casefold())
-        out.append(replace(job, set_id=set_id))
-    return sorted(out, key=lambda j: (j.client.casefold(), j.set_id))
-
-
-# ----------------------------------------------------------------------------- one video (runs in a worker)
-def process_video(job: Job, settings: Settings) -> dict:
-    """Analyse one video into ``OUT/<set_id>/`` and return its record.
-
-    Never raises for a bad video: the record then has ``status: "error"`` and
-    the reason. Outputs appear all at once (staging folder + rename).
-    """
-    import warnings
-
-    from formcheck.pipeline import analyze_video
-
-    started = time.perf_counter()
-    out = Path(settings.out)
-    staging = _new_staging(out, job)
-    record = _base_record(job, settings)
-    try:
-        video = Path(job.video)
-        try:
-            stat = video.stat()
-        except OSError:
-            raise InputError(f"{video} does not exist or cannot be read") from None
-        record["source"] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-        record["source"]["sha256"] = job.sha256 or file_sha256(video)
-        record["date"], record["date_source"] = (job.date, "manifest") if job.date else recorded_date(video, stat)
-        track = _cached_track(Path(settings.cache), record["source"]["sha256"], job, staging)
-        with warnings.catch_warnings():  # numpy all-NaN noise on videos without a person; the record says what went wrong
-            warnings.simplefilter("ignore", RuntimeWarning)
-            report = analyze_video(
-                video,
-                staging,
-                exercise=job.exercise,
-                landmarks=track,
-                video=settings.video,
-                thresholds=settings.thresholds,
-            )
-        record["landmarks_from_cache"] = track is not None
-        if track is None and (staging / "landmarks.npz").is_file():
-            _store_in_cache(staging / "landmarks.npz", Path(settings.cache) / f"{record['source']['sha256']}.npz")
-        record["summary"] = _summary(report)
-        if report.pose_detected_fraction == 0:
-            record.update(status="error", error="no person was found in the video")
-        if (staging / "annotated.mp4").is_file():
-            try:
-                record["stills"] = write_stills(staging / "annotated.mp4", report, staging)
-            except Exception:  # stills only illustrate the index; the analysis stands without them
-                record["stills"] = {}
-    except FormcheckError as exc:
-        record.update(status="error", error=str(exc))
-    except Exception as exc:  # one bad file never stops the batch
-        record.update(status="error", error=_internal(exc))
-    if record["status"] == "error" and "summary" not in record:
-        _empty_folder(staging)  # half-made outputs of a failed analysis are not results
-    record["seconds"] = round(time.perf_counter() - started, 3)
-    record["analysed_at"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    write_text_atomic(staging / RECORD_NAME, json.dumps(record, indent=2, allow_nan=False) + "\n")
-    publish(staging, out / job.set_id, out / WORK_DIR)
-    return record
-
-
-def _base_record(job: Job, settings: Settings) -> dict:
-    return {
-        "format": RECORD_FORMAT,
-        "version": RECORD_VERSION,
-        "formcheck_version": __version__,
-        "set_id": job.set_id,
-        "client": job.client,
-        "video": job.video,
-        "exercise_requested": job.exercise,
-        "settings": settings.digest(job),
-        "status": "ok",
-        "error": None,
-        "date": job.date,
-        "date_source": "manifest" if job.date else None,
-        "source": None,
-        "landmarks_from_cache": False,
-        "stills": {},
-    }
-
-
-def _summary(report) -> dict:
-    severities = Counter(f.severity for f in report.faults)
-    return {
-        "exercise": report.exercise,
-        "view": report.view,
-        "rep_count": report.rep_count,
-        "frames": report.frame_count,
-        "duration_s": round(report.duration_s, 3),
-        "pose_detected_fraction": round(report.pose_detected_fraction, 3),
-        "faults": severities.get("fault", 0),
-        "cautions": severities.get("caution", 0),
-    }
-
-
-def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    """SHA-256 of a file's content, read in chunks (phone videos are large)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def recorded_date(video: Path, stat: os.stat_result) -> tuple[str, str]:
-    """(YYYY-MM-DD, source): the container's ``creation_time`` if plausible, else the file's mtime."""
-    try:
-        import av
-
-        with av.open(str(video)) as container:
-            tags = dict(container.metadata)
-            for stream in container.streams.video[:1]:
-                tags = {**dict(stream.metadata), **tags}
-        stamp = tags.get("creation_time") or tags.get("com.apple.quicktime.creationdate")
-        if stamp:
-            when = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=dt.timezone.utc)
-            now = dt.datetime.now(dt.timezone.utc)
-            if dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc) < when < now + dt.timedelta(days=1):
-                return when.astimezone().date().isoformat(), "container"
-    except Exception:  # any unreadable tag falls back to the file time
-        pass
-    return dt.datetime.fromtimestamp(stat.st_mtime).date().isoformat(), "mtime"
-
-
-def _cached_track(cache: Path, sha: str, job: Job, staging: Path) -> Path | None:
-    """The cached track of this content as ``landmarks.npz`` in the staging folder, or None."""
-    from formcheck.track import PoseTrack
-
-    cached = cache / f"{sha}.npz"
-    if not cached.is_file():
-        return None
-    try:
-        track = PoseTrack.load(cached)
-    except ValueError:  # damaged or from an incompatible version: recompute it
-        cached.unlink(missing_ok=True)
-        return None
-    target = staging / "landmarks.npz"
-    if track.meta.get("source") == job.video:
-        try:
-            os.link(cached, target)  # tracks are replaced, never edited, so sharing the file is safe
-            return target
-        except OSError:
-            pass
-    # Same content under another path (copied or moved): the report names this path.
-    return replace(track, meta={**track.meta, "source": job.video}).save(target)
-
-
-def _store_in_cache(track_file: Path, cached: Path) -> None:
-    """Put a finished track into the cache atomically (a hard link when possible: no copy)."""
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_name(f".tmp-{os.getpid()}-{cached.name}")
-    tmp.unlink(missing_ok=True)
-    try:
-        try:
-            os.link(track_file, tmp)
-        except OSError:
-            shutil.copyfile(track_file, tmp)
-        os.replace(tmp, cached)
-    except OSError:
-        tmp.unlink(missing_ok=True)  # a cache we cannot write only costs speed
-
-
-def write_stills(annotated: Path, report, folder: Path) -> dict[str, str]:
-    """JPEG of the worst moment of each rep with a fault or caution, taken from the annotated video.
-
-    Returns ``{rep index: file name}``. The moment is the middle frame of the
-    rep's worst finding (faults before cautions, then confidence); the
-    annotated video has one frame per analysed frame.
-    """
-    import cv2
-
-    from formcheck.source import read_frames
-
-    reps_at: dict[int, list[int]] = {}
-    for rep in [r for r in report.reps if r.faults][:MAX_STILLS_PER_VIDEO]:
-        worst = max(rep.faults, key=lambda f: (f.severity == "fault", f.confidence))
-        middle = (worst.start_frame + max(worst.end_frame - 1, worst.start_frame)) // 2
-        reps_at.setdefault(middle, []).append(rep.index)
-    names: dict[str, str] = {}
-    if not reps_at:
-        return names
-    with read_frames(annotated) as reader:
-        for index, _, frame in reader.frames_at(reps_at):
-            for rep_index in reps_at[index]:
-                name = f"rep{rep_index}.jpg"
-                if cv2.imwrite(str(folder / name), frame, [cv2.IMWRITE_JPEG_QUALITY, 85]):
-                    names[str(rep_index)] = name
-    return names
-
-
-# ----------------------------------------------------------------------------- atomic output folders
-def _new_staging(out: Path, job: Job) -> Path:
-    import secrets
-
-    work = out / WORK_DIR
-    work.mkdir(parents=True, exist_ok=True)
-    staging = work / f"{_job_token(job)}.{os.getpid()}.{secrets.token_hex(4)}"
-    staging.mkdir()
-    return staging
-
-
-def _job_token(job: Job) -> str:
-    return hashlib.sha1(job.set_id.encode()).hexdigest()[:16]
-
-
-def _empty_folder(folder: Path) -> None:
-    for child in folder.iterdir():
-        if child.is_dir():
-            shutil.rmtree(child, ignore_errors=True)
-        else:
-            child.unlink(missing_ok=True)
-
-
-def publish(staging: Path, final: Path, work: Path, attempts: int = 5) -> None:
-    """Move a finished staging folder to ``final``, replacing an older result.
-
-    Two renames: the old folder into ``work``, the new one into place. A kill
-    between them leaves no result for this video, so the next run redoes it;
-    never a mix of old and new files.
-    """
-    final.parent.mkdir(parents=True, exist_ok=True)
-    for _ in range(attempts):
-        if final.exists():
-            old = work / f"{staging.name}.old"
-            try:
-                os.rename(final, old)
-            except FileNotFoundError:
-                pass
-            else:
-                shutil.rmtree(old, ignore_errors=True)
-        try:
-            os.rename(staging, final)
-            return
-        except OSError:  # another writer (a stray worker of a killed run) got there first: go again
-            time.sleep(0.05)
-    raise OSError(f"cannot move the results into {final}")
-
-
-def read_record(folder: Path) -> dict | None:
-    """The completion record of an output folder, or None (absent, unreadable or foreign)."""
-    try:
-        record = json.loads((folder / RECORD_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(record, dict) or record.get("format") != RECORD_FORMAT or record.get("version") != RECORD_VERSION:
-        return None
-    return record
-
-
-def _known_sha256(record: dict | None, job: Job) -> str | None:
-    """The content hash of an earlier record of the same file (same size and modification time)."""
-    if record is None or record.get("video") != job.video or not record.get("source"):
-        return None
-    try:
-        stat = os.stat(job.video)
-    except OSError:
-        return None
-    source = record["source"]
-    if source.get("size") == stat.st_size and source.get("mtime_ns") == stat.st_mtime_ns:
-        return source.get("sha256")
-    return None
-
-
-def is_up_to_date(record: dict | None, job: Job, settings: Settings, out: Path) -> bool:
-    """True if the folder holds a successful result of this file with these settings."""
-    return (
-        record is not None
-        and record.get("status") == "ok"
-        and record.get("settings") == settings.digest(job)
-        and (out / job.set_id / "report.json").is_file()
-        and _known_sha256(record, job) is not None
-    )
-
-
-class OutputLock:
-    """Exclusive lock on an output folder (released by the OS even after ``kill -9``)."""
-
-    def __init__(self, out: Path):
-        self.path = out / LOCK_NAME
-        self._fh = None
-
-    def __enter__(self) -> "OutputLock":
-        try:
-            import fcntl
-        except ImportError:  # not on POSIX: run unlocked
-            return self
-        self._fh = open(self.path, "a+")
-        try:
-            fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self._fh.close()
-            raise FormcheckError(f"another formcheck batch is writing to {self.path.parent}; wait for it to finish") from None
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        if self._fh is not None:
-            self._fh.close()
-
-
-def clean_leftovers(out: Path, cache: Path) -> int:
-    """Remove what a killed run left behind: staging folders and temporary files. Returns the count."""
-    removed = 0
-    work = out / WORK_DIR
-    if work.is_dir():
-        for child in work.iterdir():
-            shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink(missing_ok=True)
-            removed += 1
-    cache_is_ours = cache.resolve().is_relative_to(out.resolve())
-    if cache.is_dir():
-        for tmp in cache.glob(".tmp-*"):
-            if cache_is_ours or time.time() - tmp.stat().st_mtime > STALE_TMP_S:
-                tmp.unlink(missing_ok=True)
-                removed += 1
-    for tmp in out.glob(".tmp-*"):  # roster/index/sets written atomically at the top level
-        tmp.unlink(missing_ok=True)
-        removed += 1
-    return removed
-
-
-# ----------------------------------------------------------------------------- running the jobs
-def error_record(job: Job, settings: Settings, reason: str) -> dict:
-    """Record (and publish) an error for a video whose worker could not report one itself."""
-    out = Path(settings.out)
-    staging = _new_staging(out, job)
-    record = {**_base_record(job, settings), "status": "error", "error": reason, "seconds": 0.0}
-    record["analysed_at"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    write_text_atomic(staging / RECORD_NAME, json.dumps(record, indent=2) + "\n")
-    publish(staging, out / job.set_id, out / WORK_DIR)
-    return record
-
-
-def run_inline(jobs: list[Job], settings: Settings, on_result: Callable[[dict], None]) -> None:
-    """Analyse in this process, one after the other."""
-    for job in jobs:
-        try:
-            record = process_video(job, settings)
-        except Exception as exc:  # process_video reports bad videos itself; this is a failure around it
-            record = error_record(job, settings, _internal(exc))
-        on_result(record)
-
-
-def _internal(exc: BaseException) -> str:
-    return f"internal error: {exc.__class__.__name__}: {exc}"
-
-
-def run_local(
-    jobs: list[Job],
-    settings: Settings,
-    workers: int,
-    on_result: Callable[[dict], None],
-    task: Callable[[Job, Settings], dict] | None = None,
-) -> None:
-    """Analyse in a pool of ``workers`` processes.
-
-    A video that kills its worker process (a native crash, the kernel's
-    out-of-memory killer) breaks the pool; the pool is restarted, the videos
-    that were running are retried one at a time, and one that kills its worker
-    again gets an error entry. ``task`` replaces :func:`process_video` (tests).
-    """
-    task = task or process_video
-    queue = list(jobs)
-    while queue:
-        unfinished, started = _run_pool(queue, settings, workers, on_result, task)
-        for job in [j for j in unfinished if j in started]:
-            again, _ = _run_pool([job], settings, 1, on_result, task)
-            if again:
-                on_result(error_record(job, settings, "the analysis process died on this video (a crash, or out of memory)"))
-        queue = [j for j in unfinished if j not in started]
-
-
-def _run_pool(jobs, settings, workers, on_result, task) -> tuple[list[Job], set[Job]]:
-    """Run jobs in a fresh process pool. Returns (jobs left unfinished by a broken pool, those of them that had started)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
-
-    # spawn, not fork: the parent may hold threads and native state (PyAV, OpenCV) a fork would copy half-way.
-    context = multiprocessing.get_context("spawn")
-    unfinished = []
-    pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(jobs))), mp_context=context)
-    try:
-        futures = {pool.submit(task, job, settings): job for job in jobs}
-        for future in as_completed(futures):
-            try:
-                record = future.result()
-            except BrokenProcessPool:
-                unfinished.append(futures[future])
-                continue
-            except Exception as exc:  # raised around the analysis (e.g. a broken install on the worker)
-                record = error_record(futures[future], settings, _internal(exc))
-            on_result(record)
-    except BaseException:  # Ctrl-C: do not wait for the running videos (their staging folders are cleaned next run)
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
-    work = Path(settings.out) / WORK_DIR
-    tokens = {p.name.split(".")[0] for p in work.iterdir()} if work.is_dir() else set()
-    started = {job for job in unfinished if _job_token(job) in tokens}
-    for job in started:  # what the dead worker left
-        for staging in work.glob(f"{_job_token(job)}.*"):
-            shutil.rmtree(staging, ignore_errors=True)
-    return unfinished, started
-
-
-def run_dask(jobs: list[Job], settings: Settings, scheduler: str, on_result: Callable[[dict], None]) -> None:
-    """Analyse on a Dask distributed cluster (workers need the same paths as this machine)."""
-    try:
-        from distributed import Client, as_completed
-    except ImportError:
-        raise FormcheckError("--scheduler needs Dask: pip install 'formcheck[dask]'") from None
-    try:
-        client = Client(scheduler, timeout="15s")
-    except (OSError, TimeoutError) as exc:
-        raise FormcheckError(f"cannot reach the Dask scheduler at {scheduler} ({exc.__class__.__name__})") from None
-    with client:
-        futures = client.map(
-            process_video, jobs, settings=settings, pure=False, key=[f"formcheck-{_job_token(j)}-{time.time_ns()}" for j in jobs]
-        )
-        by_key = {future.key: job for future, job in zip(futures, jobs)}
-        try:
-            for future in as_completed(futures):
-                try:
-                    record = future.result()
-                except Exception as exc:  # a worker died repeatedly (KilledWorker), or lost
-                    job = by_key[future.key]
-                    record = error_record(job, settings, f"the Dask worker failed on this video ({exc.__class__.__name__}: {exc})")
-                on_result(record)
-        except BaseException:
-            client.cancel(futures)
-            raise
 
 
 # ----------------------------------------------------------------------------- the whole batch
@@ -860,13 +198,16 @@ def run_batch(
                 records[job.set_id] = record
                 summary.skipped += 1
             else:
-                pending.append(replace(job, sha256=_known_sha256(record, job)))
-        # Re-analysis from cached landmarks without a video to render takes well under a second a video:
-        # less than starting worker processes, so it runs here.
-        here = [j for j in pending if workers == 0 or (not video and j.sha256 and (cache_dir / f"{j.sha256}.npz").is_file())]
+                pending.append(_with_known_source(job, record))
+        # Re-analysis from cached landmarks without a video to render takes a few tens of milliseconds a
+        # video: less than starting a spawned worker process, so it runs here or in forked workers.
+        quick = [j for j in pending if not video and j.sha256 and (cache_dir / f"{j.sha256}.npz").is_file()]
+        here = pending if workers == 0 else quick
         # Longest first: the last video to finish is then a short one, and the pool's tail is short.
-        weights = {j.set_id: estimated_frames(j.video) for j in pending}
+        # (A re-analysis from cache weighs 1 and needs no look into the file.)
+        weights = {j.set_id: 1.0 if j in quick else estimated_frames(j.video) for j in pending}
         elsewhere = sorted((j for j in pending if j not in here), key=lambda j: -weights[j.set_id])
+        workers = workers if workers is not None else os.cpu_count() or 1
 
         with history.HistoryDB(db_path) as database, _Progress(pending, weights, quiet, log) as progress:
             def on_result(record: dict) -> None:
@@ -876,11 +217,11 @@ def run_batch(
                 database.store(record, roster.read_report(out, record))
                 progress.done(record)
 
-            run_inline(here, settings, on_result)
+            run_reanalyses(here, settings, workers, on_result, on_started=progress.start)
             if elsewhere and scheduler:
                 run_dask(elsewhere, settings, scheduler, on_result)
             elif elsewhere:
-                run_local(elsewhere, settings, workers or os.cpu_count() or 1, on_result)
+                run_local(elsewhere, settings, workers, on_result)
             for record in records.values():  # e.g. the history database was replaced or a run was killed before storing
                 database.ensure(record, lambda r=record: roster.read_report(out, r))
 
@@ -913,6 +254,7 @@ class _Progress:
         self.quiet = quiet
         self.log = log
         self.bar = None
+        self.started = False
         if not quiet and jobs and sys.stderr.isatty() and log is None:
             from rich.console import Console
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -928,12 +270,16 @@ class _Progress:
         return f"{self.finished}/{self.total_videos} videos"
 
     def __enter__(self) -> "_Progress":
-        if self.bar is not None:
-            self.bar.start()
         return self
 
+    def start(self) -> None:
+        """Show the bar (its refresh thread starts now: after any fork)."""
+        if self.bar is not None and not self.started:
+            self.bar.start()
+            self.started = True
+
     def __exit__(self, *exc_info) -> None:
-        if self.bar is not None:
+        if self.started:
             self.bar.stop()
 
     def done(self, record: dict) -> None:

@@ -34,10 +34,10 @@ from typing import Any, Mapping, Sequence
 import cv2
 import numpy as np
 
-from formcheck import overlay
+from formcheck import __version__, overlay
 from formcheck.errors import InputError
-from formcheck.fileio import write_text_atomic
-from formcheck.plots import column, signals_png
+from formcheck.fileio import write_bytes_atomic, write_text_atomic
+from formcheck.plots import column, signals_svg
 
 REPORT_NAME = "report.html"
 
@@ -92,6 +92,8 @@ def write_html_report(
     video: str | Path | None = None,
     *,
     client: str | None = None,
+    still_cache: str | Path | None = None,
+    track=None,
 ) -> Path:
     """Write ``report.html`` into an analysis folder, atomically.
 
@@ -106,6 +108,12 @@ def write_html_report(
         and says why.
     client : str, optional
         Name of the person filmed, shown in the heading.
+    still_cache : path-like, optional
+        Folder where the key-frame stills are kept between runs (see
+        :func:`grab_key_frames`): re-writing the page after a re-analysis of
+        the same landmarks then decodes no video.
+    track : PoseTrack, optional
+        The folder's ``landmarks.npz`` if already loaded.
 
     Returns
     -------
@@ -127,9 +135,9 @@ def write_html_report(
         if video_path is None:
             notes.append(_missing_video_note(report, video))
         else:
-            track = _load_track(out_dir / "landmarks.npz")
+            track = track if track is not None else _load_track(out_dir / "landmarks.npz")
             picks = pick_key_frames(report, track.time_s if track is not None else column(frames, "time"))
-            key_frames = grab_key_frames(video_path, picks, track, frames)
+            key_frames = grab_key_frames(video_path, picks, track, frames, cache=still_cache)
             if picks and not key_frames:
                 notes.append(f"The frames of the reps could not be read from {video_path.name}.")
     page = render_html(report, frames, key_frames, client=client, extra_notes=notes)
@@ -170,7 +178,7 @@ def render_html(
     cue = main_cue(report)
     plot = ""
     if column(frames_table, "time") is not None and len(column(frames_table, "time")):
-        plot = _data_uri(signals_png(frames_table, report), "image/png")
+        plot = _data_uri(signals_svg(frames_table, report), "image/svg+xml")
 
     parts = [
         "<!DOCTYPE html>",
@@ -541,6 +549,8 @@ def grab_key_frames(
     picks: Sequence[tuple[int, str, int]],
     track=None,
     frames_table: Mapping[str, Any] | None = None,
+    *,
+    cache: str | Path | None = None,
 ) -> list[KeyFrame]:
     """Decode the picked frames, draw the pose and back outline, crop to the lifter, encode JPEG.
 
@@ -549,16 +559,26 @@ def grab_key_frames(
     the crop; without it the whole frame is shown undrawn. The back outline is
     drawn only on frames whose lumbar flexion was assessed (a finite
     ``lumbar_flexion`` in ``frames_table``).
+
+    With a ``cache`` folder (and a track), each still is also stored there
+    under a name made of everything it is drawn from (the video file and the
+    track's content, the frame, the frames of its rep that set the crop,
+    whether the back outline is drawn), and taken from there when all picks
+    are found: a still does not depend on the thresholds, so re-analysing
+    the same landmarks with another profile decodes nothing.
     """
     from formcheck.source import read_frames
 
     if not picks:
         return []
+    lumbar = column(frames_table or {}, "lumbar_flexion")
+    stored = _StillCache(Path(cache), video, track, picks, lumbar) if cache is not None and track is not None else None
+    if stored is not None and (cached := stored.load()) is not None:
+        return cached
     wanted: dict[int, list[tuple[int, str]]] = {}
     for rep, label, index in picks:
         wanted.setdefault(index, []).append((rep, label))
     smoothed, back = _pose_for_drawing(track) if track is not None else (None, None)
-    lumbar = column(frames_table or {}, "lumbar_flexion")
     crops = _rep_crops(picks, smoothed) if smoothed is not None else {}
     grabbed: dict[tuple[int, str], KeyFrame] = {}
     try:
@@ -582,7 +602,53 @@ def grab_key_frames(
                     crop = None
                 image = _draw_still(frame, xy, vis, curve, crop)
                 grabbed[(rep, label)] = KeyFrame(rep, label, float(time_s), image)
+                if stored is not None:
+                    stored.save(rep, label, image)
     return [grabbed[(rep, label)] for rep, label, _ in picks if (rep, label) in grabbed]
+
+
+#: Changes whenever stills would be drawn differently (invalidates cached ones). The version covers
+#: changes of the smoothing and back-outline code the drawing uses.
+_STILL_STYLE = f"{__version__}-{STILL_HEIGHT}-{_LAYER_FACTOR}-{_BACK_LAYER_FACTOR}-{_JPEG_QUALITY}-{_STILL_HIDDEN}"
+
+
+class _StillCache:
+    """Key-frame JPEGs kept between runs, named by what they are drawn from."""
+
+    def __init__(self, folder: Path, video: Path, track, picks, lumbar: np.ndarray | None):
+        import hashlib
+
+        digest = hashlib.sha256(_STILL_STYLE.encode())
+        digest.update(f"{Path(video).stat().st_size}:{track.frame_size}:{len(track)}".encode())
+        for array in (track.time_s, track.xy, track.visibility, track.detected):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        self.folder = folder / digest.hexdigest()[:24]
+        self.track = track
+        self.picks = picks
+        rep_frames = {rep: "_".join(str(i) for r, _, i in picks if r == rep) for rep, _, _ in picks}
+        self.names = {}
+        for rep, label, i in picks:
+            back = lumbar is not None and i < len(lumbar) and bool(np.isfinite(lumbar[i]))
+            self.names[(rep, label)] = f"{i}-{rep_frames[rep]}-{int(back)}.jpg"
+
+    def load(self) -> list[KeyFrame] | None:
+        """Every pick's still, or None if any is missing."""
+        key_frames = []
+        for rep, label, i in self.picks:
+            if i >= len(self.track):
+                return None
+            try:
+                image = (self.folder / self.names[(rep, label)]).read_bytes()
+            except OSError:
+                return None
+            key_frames.append(KeyFrame(rep, label, float(self.track.time_s[i]), image))
+        return key_frames
+
+    def save(self, rep: int, label: str, image: bytes) -> None:
+        try:
+            write_bytes_atomic(self.folder / self.names[(rep, label)], image)
+        except OSError:  # a cache we cannot write only costs time
+            pass
 
 
 def _pose_for_drawing(track):

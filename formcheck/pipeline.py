@@ -56,7 +56,7 @@ def analyze_video(
     out_dir: str | os.PathLike | None = None,
     *,
     exercise: str = "auto",
-    landmarks: str | os.PathLike | None = None,
+    landmarks: str | os.PathLike | PoseTrack | None = None,
     video: bool = True,
     html: bool = True,
     thresholds=None,
@@ -73,8 +73,8 @@ def analyze_video(
         Where to write the outputs; nothing is written when None.
     exercise : str
         ``"auto"``, ``"squat"`` or ``"deadlift"``.
-    landmarks : path-like, optional
-        Re-use this saved track instead of running the pose model.
+    landmarks : path-like or PoseTrack, optional
+        Re-use this saved (or already loaded) track instead of running the pose model.
     video : bool
         Write ``annotated.mp4`` (needs the video file).
     html : bool
@@ -101,7 +101,10 @@ def analyze_video(
         Path(out_dir).mkdir(parents=True, exist_ok=True)
 
     if landmarks is not None or path.suffix.lower() == ".npz":
-        track = load_track(Path(landmarks) if landmarks is not None else path)
+        if isinstance(landmarks, PoseTrack):
+            track = landmarks
+        else:
+            track = load_track(Path(landmarks) if landmarks is not None else path)
         report = analyze_track(track, options)
         if outputs and video and landmarks is not None and path.suffix.lower() != ".npz":
             _render_from_track(path, track, outputs.video, exercise, thresholds)

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from formcheck import batch, history
+from formcheck import batch, batch_pool, history
 from formcheck.batch import Job, Settings, discover_jobs, run_batch
 
 SMALL = dict(setup_s=0.5, image_size=(320, 240), focal_px=400.0, supersample=1)
@@ -227,6 +227,7 @@ def test_rerun_skips_finished_videos_and_new_settings_reuse_cached_landmarks(loc
     assert len(again.errors) == 2  # error entries are retried, and fail again
 
     import formcheck.pipeline
+    import formcheck.source
 
     def no_pose_model(*args, **kwargs):
         raise AssertionError("the pose model ran although the landmarks were cached")
@@ -240,6 +241,27 @@ def test_rerun_skips_finished_videos_and_new_settings_reuse_cached_landmarks(loc
         after = json.loads((out / set_id / "report.json").read_text())
         assert after["reps"] == before["reps"] and after["source"] == before["source"]
         assert not (out / set_id / "annotated.mp4").exists()  # --no-video replaced the whole folder
+
+    # The same in forked workers, and the pages' key frames come from the cache: no video is decoded.
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("a video was decoded although its key frames were cached")
+
+    monkeypatch.setattr(formcheck.source, "read_frames", no_decoding)
+    forked = run_batch([str(clients)], out, workers=2, quiet=True, video=False, force=True)
+    assert [r["set_id"] for r in forked.records] == [r["set_id"] for r in redo.records]
+    assert all(r["landmarks_from_cache"] for r in forked.records if r["status"] == "ok")
+    for set_id in ok:
+        assert json.loads((out / set_id / "report.json").read_text())["reps"] == after_reps(original, set_id)
+        page = (out / set_id / "report.html").read_text(encoding="utf-8")
+        before = (original / set_id / "report.html").read_text(encoding="utf-8")
+        assert page.count("data:image/jpeg") == before.count("data:image/jpeg") > 0
+        assert (out / set_id / "angles.csv").read_text() == (original / set_id / "angles.csv").read_text()
+    with history.HistoryDB(out / batch.DB_NAME) as database:
+        assert history.sessions(database.reps("anna"))  # stored again, readable
+
+
+def after_reps(out: Path, set_id: str) -> list:
+    return json.loads((out / set_id / "report.json").read_text())["reps"]
 
 
 # ----------------------------------------------------------------------------- SIGKILL and resume
@@ -304,6 +326,46 @@ def test_a_video_that_kills_its_worker_gets_an_error_entry_and_the_rest_finish(t
     assert by_id["c/crash"]["status"] == "error" and "died" in by_id["c/crash"]["error"]
     assert all(by_id[f"c/{n}"]["status"] == "ok" for n in "abc")
     assert not any((tmp_path / "out" / batch.WORK_DIR).iterdir())
+
+
+def test_a_forked_reanalysis_worker_that_dies_costs_one_error_entry(tmp_path):
+    import threading
+
+    if threading.active_count() > 1:  # run_reanalyses would not fork, and the stand-in crash would end pytest
+        pytest.skip("another thread is running in this test process")
+    jobs = [Job(video=str(tmp_path / name), client="c", set_id=f"c/{Path(name).stem}")
+            for name in ("a.mp4", "crash.mp4", "b.mp4", "c.mp4", "d.mp4")]
+    settings = Settings(out=str(tmp_path / "out"), cache=str(tmp_path / "cache"))
+    records, started = [], []
+    batch_pool.run_reanalyses(jobs, settings, 2, records.append, on_started=lambda: started.append(len(records)),
+                              task=crash_on_marked_videos)
+    by_id = {r["set_id"]: r for r in records}
+    assert sorted(by_id) == sorted(j.set_id for j in jobs) and len(records) == len(jobs)
+    assert by_id["c/crash"]["status"] == "error" and "died" in by_id["c/crash"]["error"]
+    assert all(by_id[f"c/{n}"]["status"] == "ok" for n in "abcd")
+    assert started == [0], "the progress bar starts once, before any result"
+    assert not any((tmp_path / "out" / batch.WORK_DIR).iterdir())
+
+
+def native_thread_settings(job: Job, settings: Settings) -> dict:
+    """A stand-in worker task: reports the thread settings its process started with."""
+    import cv2
+
+    return {"set_id": job.set_id, "cv2_threads": cv2.getNumThreads(),
+            "env": {k: os.environ.get(k) for k in batch_pool.WORKER_THREAD_ENV}}
+
+
+def test_spawned_workers_run_native_helpers_on_one_thread(tmp_path, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # set by the user: left alone
+    jobs = [Job(video=str(tmp_path / f"{n}.mp4"), client="c", set_id=f"c/{n}") for n in "ab"]
+    before = dict(os.environ)
+    records = []
+    batch.run_local(jobs, Settings(out=str(tmp_path), cache=str(tmp_path)), 2, records.append, task=native_thread_settings)
+    assert len(records) == 2
+    for record in records:
+        assert record["cv2_threads"] == 1
+        assert record["env"] == {**batch_pool.WORKER_THREAD_ENV, "OMP_NUM_THREADS": "3"}
+    assert dict(os.environ) == before, "this process's environment is restored"
 
 
 # ----------------------------------------------------------------------------- Dask

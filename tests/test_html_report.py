@@ -6,10 +6,12 @@ import argparse
 import base64
 import dataclasses
 import json
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
+from xml.etree import ElementTree
 
 import cv2
 import numpy as np
@@ -28,7 +30,10 @@ from formcheck.html_report import (
     verdict_sentence,
     write_html_report,
 )
+from formcheck.plots import PANELS, SEVERITY_COLORS, signals_svg
 from formcheck.synth import SynthSpec, make_track, write_clip
+
+SVG = "{http://www.w3.org/2000/svg}"
 
 # '/' cannot be in a file name, so the hostile name closes its tag with a backslash;
 # the client name (not a file) carries the exact payload.
@@ -99,13 +104,44 @@ def test_page_has_verdict_rep_table_and_plot(squat_report):
     table_rows = [attrs for tag, attrs in doc.tags if tag == "tr"]
     assert len(table_rows) == 1 + squat_report.rep_count  # header + one row per rep
     plots = [img for img in doc.all("img") if img.get("class") == "plot"]
-    assert len(plots) == 1 and plots[0]["src"].startswith("data:image/png;base64,")
-    png = base64.b64decode(plots[0]["src"].split(",", 1)[1])
-    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
-    assert image is not None and image.shape[1] >= 600 and image.std() > 10, "the plot should be a real picture"
+    assert len(plots) == 1 and plots[0]["src"].startswith("data:image/svg+xml;base64,")
+    svg = ElementTree.fromstring(base64.b64decode(plots[0]["src"].split(",", 1)[1]))
+    texts = ["".join(t.itertext()) for t in svg.iter(f"{SVG}text")]
+    assert {"Hip flexion", "Knee flexion", "Rep 1", "Rep 3", "time (s)"} <= set(texts)
+    shaded = [r for r in svg.iter(f"{SVG}rect") if r.get("fill") == SEVERITY_COLORS["fault"]]
+    assert len(shaded) == 2, "the shallow rep is shaded in the hip and knee panels"
     text = " ".join(doc.text)
     assert "shallow depth in rep 3 (fault)" in text
     assert squat_report.reps[2].cue in text
+
+
+def svg_lines(svg) -> dict[str, np.ndarray]:
+    """Points of each signal line of the plot, by stroke colour."""
+    lines = {}
+    for path in svg.iter(f"{SVG}path"):
+        if path.get("fill") == "none" and path.get("stroke-width") == "1.6":
+            numbers = re.findall(r"[ML](-?[\d.]+) (-?[\d.]+)", path.get("d"))
+            lines[path.get("stroke")] = np.array(numbers, np.float64)
+    return lines
+
+
+def test_svg_plot_draws_the_data_it_is_given(squat_report):
+    frames = dict(squat_report.frames)
+    svg = ElementTree.fromstring(signals_svg(frames, squat_report))
+    colours = {name: colour for name, _, colour in PANELS}
+    lines = svg_lines(svg)
+    knee = lines[colours["knee_flexion"]]
+    values = np.asarray(frames["knee_flexion"], np.float64)
+    assert len(knee) == np.isfinite(values).sum()
+    # Screen y falls as the angle rises: the deepest knee bend is the highest point of its line.
+    finite = np.flatnonzero(np.isfinite(values))
+    assert finite[np.argmin(knee[:, 1])] == np.nanargmax(values)
+    assert np.all(np.diff(knee[:, 0]) > 0), "x follows time"
+    # A signal that is missing gets a note instead of a line.
+    frames["lumbar_flexion"] = np.full(len(values), np.nan)
+    svg = ElementTree.fromstring(signals_svg(frames, squat_report))
+    assert colours["lumbar_flexion"] not in svg_lines(svg)
+    assert any("Not assessed" in "".join(t.itertext()) for t in svg.iter(f"{SVG}text"))
 
 
 def test_verdict_counts_clean_reps_and_names_faults():
@@ -218,6 +254,37 @@ def test_report_command(tmp_path, squat_report, capsys):
     assert "Squat check — Ana" in (out / "report.html").read_text(encoding="utf-8")
 
 
+def test_key_frames_from_the_still_cache_need_no_video(tmp_path, monkeypatch):
+    import formcheck.source
+    from formcheck.pipeline import analyze_video
+    from formcheck.track import PoseTrack
+
+    clip = tmp_path / "squat.mp4"
+    write_clip(clip, SynthSpec("squat", reps=2, setup_s=0.5, supersample=1))
+    out = tmp_path / "out"
+    analyze_video(clip, out, video=False, html=False)
+    cache = tmp_path / "stills"
+    first = write_html_report(out, still_cache=cache).read_text(encoding="utf-8")
+    stills = [img["src"] for img in parse(first).all("img") if img["src"].startswith("data:image/jpeg")]
+    assert len(stills) == 6 and len(list(cache.rglob("*.jpg"))) == 6
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("the video was decoded although its key frames were cached")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(formcheck.source, "read_frames", no_decoding)
+        again = write_html_report(out, still_cache=cache).read_text(encoding="utf-8")
+    assert [img["src"] for img in parse(again).all("img") if img["src"].startswith("data:image/jpeg")] == stills
+    assert again == first
+
+    # Other landmarks (here: shifted from frame 30 on) are other stills: decoded and drawn again, not taken from the cache.
+    track = PoseTrack.load(out / "landmarks.npz")
+    track.xy[30:] += 3.0
+    track.save(out / "landmarks.npz")
+    write_html_report(out, still_cache=cache)
+    assert len(list(cache.rglob("*.jpg"))) == 12
+
+
 # ---------------------------------------------------------------------- in a real browser
 def chromium() -> str | None:
     for name in ("chromium", "chromium-browser", "google-chrome"):
@@ -300,11 +367,18 @@ def test_real_clip_report_renders_in_chromium(tmp_path):
     assert len(plots) == 1 and len(stills) == 3 * report.rep_count
     for img in images:  # every embedded picture decodes
         data = base64.b64decode(img["src"].split(",", 1)[1])
-        assert cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) is not None
+        if img["src"].startswith("data:image/svg+xml"):
+            assert ElementTree.fromstring(data).tag == f"{SVG}svg"
+        else:
+            assert cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) is not None
 
     image, console = screenshot(page, tmp_path)
     assert console == [], console
     # The page's background is light grey; a rendered report has content well down the page.
     rows_with_content = np.flatnonzero((image.std(axis=(1, 2)) > 8))
     assert len(rows_with_content) > 1000, "the screenshot looks empty"
+    # The plot (an SVG image) is drawn: pixels of each signal's line colour are on the page.
+    for _, _, colour in PANELS[:3]:
+        bgr = np.array([int(colour[i:i + 2], 16) for i in (5, 3, 1)])
+        assert (np.abs(image.astype(int) - bgr).sum(axis=2) < 40).sum() > 200, f"no {colour} line in the screenshot"
     print(f"screenshot: {tmp_path / 'screenshot.png'}")
