@@ -402,8 +402,15 @@ def _faults_cell(rep: Mapping[str, Any]) -> str:
         f'<span class="sub">{escape(_sentence(str(obs.get("message", ""))))}</span></div>'
         for obs in rep.get("info", []) or []
     )
+    # Checks the video supports but this rep could not be judged on (report schema 1.2).
+    unjudged = rep.get("not_assessed", {}) or {}
+    for reason in dict.fromkeys(unjudged.values()):
+        codes = ", ".join(fault_title(str(code)).lower() for code, why in unjudged.items() if why == reason)
+        notes += (f'<div class="finding"><span class="badge info">not judged</span> <b>{escape(codes)}</b>'
+                  f'<span class="sub">{escape(_sentence(str(reason)))}</span></div>')
     if not faults:
-        return '<span class="ok">✓ No faults found</span>' + notes
+        verdict = "No faults found" if not unjudged else "No faults found in what could be judged"
+        return f'<span class="ok">✓ {verdict}</span>' + notes
     items = []
     for fault in faults:
         severity = "fault" if fault.get("severity") == "fault" else "caution"

@@ -202,6 +202,17 @@ def test_set_summary_observations_and_advice_are_shown_escaped(squat_report):
     assert "Knees far forward" in text and "Knees <em>far</em> ahead." in text
 
 
+def test_checks_a_rep_could_not_be_judged_on_are_named_with_the_reason(squat_report):
+    report = squat_report.to_dict()
+    report["reps"][0]["faults"] = []
+    report["reps"][0]["not_assessed"] = {"butt_wink": "the back's outline was <b>unclear</b> during most of this rep",
+                                         "lumbar_hyperextension": "the back's outline was <b>unclear</b> during most of this rep"}
+    doc = assert_inert(render_html(report, squat_report.frames))
+    text = " ".join(doc.text)
+    assert "not judged" in text and "No faults found in what could be judged" in text
+    assert "The back's outline was <b>unclear</b> during most of this rep." in text
+
+
 # ---------------------------------------------------------------------- from an output folder
 def test_report_from_folder_without_the_video(tmp_path, squat_report):
     out = write_outputs(dataclasses.replace(squat_report, source=str(tmp_path / "gone.mp4")), tmp_path / "out")
