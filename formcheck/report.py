@@ -160,9 +160,9 @@ class Report:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(header)
-        n = len(self.frames[columns[0]]) if columns else 0
-        for i in range(n):
-            writer.writerow([_csv_value(self.frames[c][i], c) for c in columns])
+        # Formatted a column at a time from plain Python values: several times faster
+        # than per cell, which matters when a batch re-analyses from cached tracks.
+        writer.writerows(zip(*(_csv_column(self.frames[c], c) for c in columns)))
         return write_text_atomic(path, buffer.getvalue())
 
     def to_dataframe(self):
@@ -183,6 +183,16 @@ def _fault_counts(faults: list[Fault]) -> dict[str, dict[str, int]]:
 
 def _with_unit(name: str, unit: str) -> str:
     return f"{name}_{unit}" if unit and not name.endswith(unit) else name
+
+
+def _csv_column(values, column: str = "") -> list[str]:
+    """One column of ``angles.csv`` as text (see :func:`_csv_value`)."""
+    array = np.asarray(values)
+    if array.dtype.kind != "f":
+        return [_csv_value(v, column) for v in array.tolist()]
+    spec = ".6f" if column == "time" else ".4g"
+    finite = np.isfinite(array).tolist()
+    return [format(v, spec) if ok else "" for v, ok in zip(array.tolist(), finite)]
 
 
 def _csv_value(value, column: str = "") -> str:

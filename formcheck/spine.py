@@ -735,20 +735,20 @@ def _reject_time_jumps(d: np.ndarray, time_s: np.ndarray) -> np.ndarray:
         return d
     fps = 1.0 / np.median(np.diff(time_s))
     width = max(3, int(round(0.3 * fps)) | 1)
-    median = np.stack([_nan_median_filter(column, width) for column in d.T], axis=1)
+    median = _nan_median_filter(d, width)  # every station at once, along time
     with np.errstate(invalid="ignore"):
         return np.where(np.abs(d - median) > MAX_TIME_JUMP, np.nan, d)
 
 
 def _nan_median_filter(x: np.ndarray, width: int) -> np.ndarray:
-    """Centred running median ignoring NaN; NaN samples stay NaN."""
+    """Centred running median along the first axis ignoring NaN; NaN samples stay NaN."""
     x = np.asarray(x, np.float64)
     if len(x) == 0 or width <= 1:
         return x.copy()
     half = width // 2
-    padded = np.concatenate([np.full(half, np.nan), x, np.full(half, np.nan)])
-    windows = np.lib.stride_tricks.sliding_window_view(padded, width)
+    pad = np.full((half, *x.shape[1:]), np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(np.concatenate([pad, x, pad]), width, axis=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows
-        out = np.nanmedian(windows, axis=1)
+        out = np.nanmedian(windows, axis=-1)
     return np.where(np.isfinite(x), out, np.nan)
