@@ -124,8 +124,8 @@ def draw_live_extras(
 
     The back angle (trunk from vertical) at the hip with the dorsal edge of
     the trunk (the spine-curve indicator), a hip-vs-knee depth gauge for
-    squats (degrees of the knee→hip line below horizontal: 0 = parallel,
-    + deeper), a ``(text, severity)`` notice such as the set-up guidance
+    squats (the thigh's angle below parallel as the offline ``shallow_depth``
+    check measures it: 0 = parallel, + deeper), a ``(text, severity)`` notice such as the set-up guidance
     (drawn as the top banner: pass None while a rep's cue is showing there)
     and a small panel (fps, latency).
     """
@@ -144,7 +144,8 @@ def draw_live_extras(
         if state.exercise in ("squat", "auto"):
             # Filled upward as the hips drop: green once the hip crease is
             # below the knee, by the squat's own shallow_depth thresholds.
-            below = -hip_above_knee_deg(xy)
+            # The offline check's measure when known (vertical drop over the thigh length), else the sagittal angle.
+            below = -state.angles.get("thigh_drop", hip_above_knee_deg(xy))
             limit = EXERCISES["squat"].thresholds["shallow_depth"]
             overlay.draw_gauge(
                 frame, below, -90.0, 30.0, "hip<knee", thresholds=(-limit.caution, -limit.fault), position="left"

@@ -114,7 +114,9 @@ class StreamingAnalyzer:
                 self.exercise = name
                 finished = result
                 self.reps.append(result)
-        angles = {k: float(kin[k][-1]) for k in ("knee_flexion", "hip_flexion", "trunk_inclination") if np.isfinite(kin[k][-1])}
+        # thigh_drop: the squat depth the offline shallow_depth check judges (thigh angle above parallel).
+        angles = {k: float(kin[k][-1]) for k in ("knee_flexion", "hip_flexion", "trunk_inclination", "thigh_drop")
+                  if k in kin.signals and np.isfinite(kin[k][-1])}
         back = None
         if kin.view == "side" and kin.facing:
             # The back is the edge away from where the lifter faces (see spine.dorsal_side);
