@@ -232,8 +232,14 @@ def test_window_shows_the_overlay_and_obeys_keys(squat_clip, xvfb_display, tmp_p
         stdout = _Lines(proc.stdout)
         window = xdotool(xvfb_display, "search", "--sync", "--name", display.WINDOW_TITLE).splitlines()[0]
         xdotool(xvfb_display, "windowfocus", "--sync", window)
-        geometry = xdotool(xvfb_display, "getwindowgeometry", window)
-        width, height = (int(v) for v in geometry.split("Geometry:")[1].split()[0].split("x"))
+        # The window exists before its first frame is shown (and sized): wait for that.
+        deadline = time.monotonic() + 20
+        while True:
+            geometry = xdotool(xvfb_display, "getwindowgeometry", window)
+            width, height = (int(v) for v in geometry.split("Geometry:")[1].split()[0].split("x"))
+            if (width >= 640 and height >= 480) or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         assert width >= 640 and height >= 480  # the frames are shown at full size
 
         # space pauses during the set-up and again goes on
