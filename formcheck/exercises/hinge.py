@@ -121,7 +121,21 @@ def top_down_hinge(
 ):
     """The plug-in of a top → bottom → top hip hinge (RDL, good morning): they share
     the depth signal, rep rule, checks and tempo, and differ in cues and how much
-    knee bend turns the hinge into a squat."""
+    knee bend turns the hinge into a squat.
+
+    Depth signal: the landmark hip angle (hip flexion), 0 at
+    ``top_hip_flexion_deg`` (standing) to 1 at ``bottom_hip_flexion_deg``.
+
+    Faults (cue priority; all relative to the lifter's standing frames)
+    ------
+    ``lumbar_flexion``  from the spine estimate (side view): the lower back rounds
+        while the trunk is inclined.
+    ``knees_too_bent``  side view: the knees bend well beyond standing at the
+        bottom, so the hinge became a squat (degrees of extra knee flexion).
+    ``insufficient_hinge``  the hips fold too little: hip flexion reached beyond
+        standing (degrees; lower is worse).
+    ``tempo``  the lowering took less than the threshold (seconds).
+    """
     def depth(signals):
         return hinge_depth(signals, top_hip_flexion_deg, bottom_hip_flexion_deg)
 

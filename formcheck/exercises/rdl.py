@@ -4,15 +4,10 @@ Depth signal: the landmark hip angle (hip flexion), 0 at 10° (standing) to 1
 at 70°. A rep starts standing with the weight in the hands: top → bottom →
 top, the weight never resting on the floor (that would be a deadlift).
 
-Faults (cue priority; all relative to the lifter's standing frames)
-------
-``lumbar_flexion``  from the spine estimate (side view): the lower back rounds
-    while the trunk is inclined.
-``knees_too_bent``  side view: the knees bend well beyond standing at the
-    bottom, so the hinge became a squat (degrees of extra knee flexion).
-``insufficient_hinge``  the hips fold too little: hip flexion reached beyond
-    standing (degrees; lower is worse).
-``tempo``  the lowering took less than the threshold (seconds).
+Faults: those of every top-down hinge, ``lumbar_flexion``, ``knees_too_bent``,
+``insufficient_hinge`` and ``tempo`` (see
+:func:`formcheck.exercises.hinge.top_down_hinge`); this file sets the cues
+and how much knee bend turns the hinge into a squat.
 """
 
 from __future__ import annotations
