@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from fractions import Fraction
 from pathlib import Path
 from typing import Iterator
@@ -130,15 +130,15 @@ class SynthSpec:
                       yaw_deg=self.camera_yaw_deg, image_size=self.image_size)
 
     def style(self) -> Style:
-        return Style(background=self.background, clothing=self.clothing, skin=self.skin, looseness=self.looseness,
-                     supersample=self.supersample, noise=self.noise, blur=self.blur, seed=self.seed)
+        return Style(**self._shared_with(Style))
 
     def motion(self) -> Motion:
-        return generate(MotionParams(
-            exercise=self.exercise, reps=self.reps, faults=dict(self.faults), fault_reps=self.fault_reps,
-            depth=self.depth, tempo=self.tempo, pause_bottom_s=self.pause_bottom_s, pause_top_s=self.pause_top_s,
-            setup_s=self.setup_s, fps=self.fps, height_m=self.height_m, lean_compensation=self.lean_compensation,
-            implement=self.implement, seed=self.seed))
+        return generate(MotionParams(**{**self._shared_with(MotionParams), "faults": dict(self.faults)}))
+
+    def _shared_with(self, cls) -> dict:
+        """This spec's values of the fields ``cls`` has under the same name (the spec is
+        their flat union; the others keep ``cls``'s defaults)."""
+        return {f.name: getattr(self, f.name) for f in fields(cls) if hasattr(self, f.name)}
 
     def to_dict(self) -> dict:
         d = asdict(self)
