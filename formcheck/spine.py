@@ -54,7 +54,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from formcheck.faults import Fault, RepContext, Threshold
+from formcheck.faults import Fault, RepContext, Threshold, hold_frames, sustained_max
 from formcheck.kinematics import Kinematics, midpoint
 from formcheck.reps import Rep
 from formcheck.track import PoseTrack
@@ -477,8 +477,8 @@ def _rep_summary(spine: SpineEstimate, signals, time_s: np.ndarray, rep: Rep) ->
         return out
     flexion = spine.lumbar_flexion_deg
     loaded = ok[lean[ok] >= LOADED_LEAN_DEG]
-    peak, at = sustained_peak(flexion, loaded, _hold_frames(time_s))
-    extension, _ = sustained_peak(-flexion, ok, _hold_frames(time_s))
+    peak, at = sustained_max(flexion, loaded, _hold_frames(time_s))
+    extension, _ = sustained_max(-flexion, ok, _hold_frames(time_s))
     upright = seen[np.argmin(lean[seen])]
     d_trunk = lean[deepest] - lean[upright]
     # Upright frames hidden by a load at the hips give no value; the estimate's
@@ -497,28 +497,9 @@ def _rep_summary(spine: SpineEstimate, signals, time_s: np.ndarray, rep: Rep) ->
     return out
 
 
-def sustained_peak(values: np.ndarray, frames: np.ndarray, hold: int) -> tuple[float, int]:
-    """Highest level ``values`` keeps for ``hold`` consecutive frames among ``frames``.
-
-    Returns the level and the frame where that stretch starts (NaN, −1 if no
-    stretch of ``frames`` is long enough; shorter inputs fall back to their median).
-    """
-    if len(frames) == 0:
-        return float("nan"), -1
-    series = np.full(int(frames.max()) - int(frames.min()) + 1, -np.inf)
-    series[frames - frames.min()] = values[frames]
-    if len(series) < hold:
-        return float(np.median(values[frames])), int(frames[0])
-    lows = np.lib.stride_tricks.sliding_window_view(series, hold).min(axis=1)
-    best = int(np.argmax(lows))
-    if not np.isfinite(lows[best]):
-        return float("nan"), -1
-    return float(lows[best]), int(frames.min()) + best
-
-
 def _hold_frames(time_s: np.ndarray) -> int:
-    fps = 1.0 / np.median(np.diff(time_s)) if len(time_s) > 1 else 30.0
-    return max(2, int(round(HOLD_S * fps)))
+    """Frames a spine value must be held (``HOLD_S``, at least 2)."""
+    return max(2, hold_frames(time_s, HOLD_S))
 
 
 def _value_near(values: np.ndarray, frames: np.ndarray, target: int) -> float:
@@ -573,7 +554,7 @@ def check_lumbar_flexion(ctx: RepContext) -> Fault | None:
     lean = np.asarray(ctx.signals["trunk_inclination"], np.float64)
     frames = _frames_in(ctx, ok, "setup", "bottom", "ascent", "lockout", "descent")
     frames = frames[lean[frames] >= LOADED_LEAN_DEG]
-    peak, at = sustained_peak(spine.lumbar_flexion_deg, frames, _hold_frames(ctx.time_s))
+    peak, at = sustained_max(spine.lumbar_flexion_deg, frames, _hold_frames(ctx.time_s))
     if at < 0:
         return None
     caution = ctx.thresholds["lumbar_flexion"].caution
@@ -608,10 +589,10 @@ def check_lockout_hyperextension(ctx: RepContext) -> Fault | None:
     window = np.union1d(ok, hidden[(hidden >= ctx.rep.start) & (hidden < ctx.rep.end)])
     frames = _frames_in(ctx, window[np.isfinite(lean[window])], "ascent", "lockout", "descent")
     frames = frames[lean[frames] < 0]
-    lean_back, _ = sustained_peak(-lean, frames, _hold_frames(ctx.time_s))
+    lean_back, _ = sustained_max(-lean, frames, _hold_frames(ctx.time_s))
     if not np.isfinite(lean_back):
         return None
-    arch, _ = sustained_peak(-spine.lumbar_flexion_deg, np.intersect1d(frames, ok), _hold_frames(ctx.time_s))
+    arch, _ = sustained_max(-spine.lumbar_flexion_deg, np.intersect1d(frames, ok), _hold_frames(ctx.time_s))
     arched = f" and the lower back arched about {arch:.0f}°" if np.isfinite(arch) and arch > 5 else ""
     return _grade(
         ctx, spine, "lockout_hyperextension", lean_back, frames,
@@ -656,7 +637,7 @@ def check_lumbar_hyperextension(ctx: RepContext) -> Fault | None:
     frames = _frames_in(ctx, ok, "descent", "bottom", "ascent")
     if not np.isfinite(start_level) or len(frames) == 0:
         return None
-    arch, _ = sustained_peak(start_level - spine.lumbar_flexion_deg, frames, _hold_frames(ctx.time_s))
+    arch, _ = sustained_max(start_level - spine.lumbar_flexion_deg, frames, _hold_frames(ctx.time_s))
     if not np.isfinite(arch):
         return None
     span = frames[start_level - spine.lumbar_flexion_deg[frames] >= min(ctx.thresholds["lumbar_hyperextension"].caution, arch)]

@@ -8,7 +8,15 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from formcheck.faults import FaultCheck, RepContext, Threshold
+from formcheck.faults import (  # noqa: F401  (finite … sustained_min: the plug-ins import them from here too)
+    FaultCheck,
+    RepContext,
+    Threshold,
+    finite,
+    hold_frames,
+    sustained_max,
+    sustained_min,
+)
 from formcheck.reps import RepRule
 
 Signals = Mapping[str, np.ndarray]
@@ -93,12 +101,6 @@ def phase_frames(ctx: RepContext, *names: str) -> np.ndarray:
     return frames[frames < len(ctx.time_s)]
 
 
-def finite(signal: np.ndarray, frames: np.ndarray) -> np.ndarray:
-    """The frames at which ``signal`` is finite."""
-    frames = np.asarray(frames, int)
-    return frames[np.isfinite(np.asarray(signal)[frames])] if len(frames) else frames
-
-
 #: Legs count as seen when the worse leg's landmarks have at least this visibility.
 MIN_LEG_VISIBILITY = 0.6
 
@@ -110,41 +112,6 @@ def legs_seen(ctx: RepContext, frames: np.ndarray) -> np.ndarray:
     frames = np.asarray(frames, int)
     with np.errstate(invalid="ignore"):
         return frames[vis[frames] >= MIN_LEG_VISIBILITY] if len(frames) else frames
-
-
-def hold_frames(time_s: np.ndarray, seconds: float) -> int:
-    """How many frames last ``seconds`` (at least 1)."""
-    fps = 1.0 / np.median(np.diff(time_s)) if len(time_s) > 1 else 30.0
-    return max(1, int(round(seconds * fps)))
-
-
-def sustained_max(signal: np.ndarray, frames: np.ndarray, hold: int) -> tuple[float, int]:
-    """Highest level ``signal`` keeps for ``hold`` consecutive frames among ``frames``.
-
-    A one-frame landmark glitch must not make a fault; a short window keeps
-    the peak. Returns the level and the first frame of that stretch (NaN, −1
-    when no stretch of ``hold`` finite frames exists). Inputs spanning fewer
-    than ``hold`` frames fall back to their median.
-    """
-    frames = finite(signal, frames)
-    if len(frames) == 0:
-        return float("nan"), -1
-    values = np.asarray(signal, np.float64)
-    series = np.full(int(frames.max()) - int(frames.min()) + 1, -np.inf)
-    series[frames - frames.min()] = values[frames]
-    if len(series) < hold:
-        return float(np.median(values[frames])), int(frames[0])
-    lows = np.lib.stride_tricks.sliding_window_view(series, hold).min(axis=1)
-    best = int(np.argmax(lows))
-    if not np.isfinite(lows[best]):  # never held for ``hold`` frames in a row: nothing to judge
-        return float("nan"), -1
-    return float(lows[best]), int(frames.min()) + best
-
-
-def sustained_min(signal: np.ndarray, frames: np.ndarray, hold: int) -> tuple[float, int]:
-    """Lowest level ``signal`` keeps for ``hold`` consecutive frames (see :func:`sustained_max`)."""
-    level, at = sustained_max(-np.asarray(signal, np.float64), frames, hold)
-    return -level, at
 
 
 #: Standing frames: landmark hip angle within this many degrees of the

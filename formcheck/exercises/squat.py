@@ -40,7 +40,6 @@ import numpy as np
 from formcheck.exercises.base import (
     FRONT_OR_REAR,
     SIDE,
-    SIDE_OR_OBLIQUE,
     Exercise,
     baseline,
     finite,
