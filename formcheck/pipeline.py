@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -28,7 +28,7 @@ import numpy as np
 
 from formcheck import overlay
 from formcheck.analysis import AnalysisOptions, analyze_track
-from formcheck.errors import InputError, NoPersonError
+from formcheck.errors import InputError
 from formcheck.pose import PoseOptions, estimate_track
 from formcheck.report import Report
 from formcheck.source import prefetch, read_frames
