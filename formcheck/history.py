@@ -312,7 +312,7 @@ def plot_history(client: str, by_exercise: dict[str, list[Session]], path: Path)
     import matplotlib.dates
     import matplotlib.pyplot as plt
 
-    from formcheck.fileio import default_file_mode
+    from formcheck.fileio import atomic_path
 
     panels = [(ex, m) for ex, history in by_exercise.items() for m in TRACKED if any(s.values(m) for s in history)]
     panels = [(ex, m) for ex, m in panels if m not in ("descent_s", "ascent_s")] or panels
@@ -336,15 +336,11 @@ def plot_history(client: str, by_exercise: dict[str, list[Session]], path: Path)
     axes[-1, 0].xaxis.set_major_formatter(matplotlib.dates.ConciseDateFormatter(locator))
     fig.suptitle(f"{client}: per rep (grey) and session means (blue)", fontsize=10)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
     try:
-        fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".") or "png")
-        os.chmod(tmp, default_file_mode())
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".") or "png")
     finally:
         plt.close(fig)
-        tmp.unlink(missing_ok=True)
     return path
 
 

@@ -25,14 +25,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
 
-from formcheck.fileio import default_file_mode
+from formcheck.fileio import atomic_file
 from formcheck.landmarks import NUM_LANDMARKS
 
 #: Version of the ``.npz`` track format; bump on incompatible change.
@@ -219,16 +218,8 @@ class PoseTrack:
             "frame_size": list(self.frame_size),
             "meta": self.meta,
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez_compressed(fh, header=np.array(json.dumps(header)), **arrays)
-            os.chmod(tmp, default_file_mode())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_file(path) as fh:
+            np.savez_compressed(fh, header=np.array(json.dumps(header)), **arrays)
         return path
 
     @classmethod

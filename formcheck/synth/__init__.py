@@ -14,7 +14,6 @@ convention, true spine/hip/knee angles, phases, reps and faults.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from fractions import Fraction
 from pathlib import Path
@@ -24,6 +23,7 @@ import cv2
 import numpy as np
 
 from formcheck import landmarks as lm
+from formcheck.fileio import atomic_path
 from formcheck.silhouette import trunk_edges_from_mask
 from formcheck.synth.camera import Camera
 from formcheck.synth.faults import EXERCISES, FAULTS, canonical_exercise, validate_faults
@@ -174,16 +174,13 @@ def write_clip(path: str | os.PathLike, spec: SynthSpec, codec: str = "mp4v") ->
     if codec not in CODECS:
         raise ValueError(f"unknown codec {codec!r} (choose from {', '.join(CODECS)})")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     camera = spec.camera()
     motion = spec.motion()
     xy, _, _ = project_landmarks(motion.skeleton(), camera)
     hips = 0.5 * (xy[:, lm.LEFT_HIP] + xy[:, lm.RIGHT_HIP])
     shoulders = 0.5 * (xy[:, lm.LEFT_SHOULDER] + xy[:, lm.RIGHT_SHOULDER])
     edges = np.full((len(motion), TRUNK_STATIONS, 2, 2), np.nan, np.float32)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".mp4")
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".mp4") as tmp:
         frames = Renderer(camera, spec.style()).frames(motion)
         writer = _VideoWriter(tmp, spec.fps, spec.image_size, codec)
         try:
@@ -192,10 +189,6 @@ def write_clip(path: str | os.PathLike, spec: SynthSpec, codec: str = "mp4v") ->
                 edges[f.index] = trunk_edges_from_mask(f.mask, hips[f.index], shoulders[f.index])
         finally:
             writer.close()
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     truth = build_truth(motion, camera, edges, meta={"spec": spec.to_dict(), "codec": codec,
                                                      "video": path.name})
     truth.save(path)

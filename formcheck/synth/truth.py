@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from formcheck.fileio import atomic_file, write_text_atomic
 from formcheck.synth import body as bm
 from formcheck.synth.camera import Camera
 from formcheck.synth.motion import PHASES, Motion
@@ -156,10 +156,9 @@ class SynthTruth:
         """Write ``<clip>.truth.npz`` and ``<clip>.truth.json`` beside ``clip_path``, atomically."""
         npz_path, json_path = truth_paths(clip_path)
         arrays = {name: getattr(self, name) for name in _ARRAYS}
-        _atomic_write(npz_path, lambda fh: np.savez_compressed(fh, header=np.array(json.dumps(self._header())),
-                                                               **arrays))
-        text = json.dumps(self.summary(), indent=2)
-        _atomic_write(json_path, lambda fh: fh.write(text.encode()))
+        with atomic_file(npz_path) as fh:
+            np.savez_compressed(fh, header=np.array(json.dumps(self._header())), **arrays)
+        write_text_atomic(json_path, json.dumps(self.summary(), indent=2))
         return npz_path, json_path
 
     @classmethod
@@ -184,18 +183,6 @@ def truth_paths(clip_path: str | os.PathLike) -> tuple[Path, Path]:
     p = Path(clip_path)
     stem = p.with_suffix("") if p.suffix else p
     return stem.with_name(stem.name + ".truth.npz"), stem.with_name(stem.name + ".truth.json")
-
-
-def _atomic_write(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # ---------------------------------------------------------------- building truth
