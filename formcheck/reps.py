@@ -120,7 +120,6 @@ class RepCounter:
         self.state: str | None = None  # "up", "down", or None before a valid sample
         self.count = 0
         self._frame = -1
-        self._last_valid_t: float | None = None
         self._extreme: tuple[int, float, float] = (0, 0.0, 0.0)  # (frame, time, depth) of the episode
         self._last_top: tuple[int, float] | None = None  # last frame near the top of the up episode
         self._seen_up = False
@@ -166,16 +165,15 @@ class RepCounter:
         """Feed one sample; returns the rep completed by it, if any."""
         self._frame += 1
         frame, rule = self._frame, self.rule
+        gap = time_s - self._last_sample[1] if self._last_sample is not None else 0.0  # since the last valid sample
         if not np.isfinite(depth):
-            gap = time_s - self._last_valid_t if self._last_valid_t is not None else 0.0
             if gap > rule.max_bridge_s or (gap > rule.max_gap_s and self.state != "down"):
                 self._forget()
             return None
-        if self._last_valid_t is not None and time_s - self._last_valid_t > rule.max_gap_s:
+        if gap > rule.max_gap_s:
             # A long gap while down: still down after it means the lifter was only lost mid-rep.
             if self.state != "down" or depth < rule.enter:
                 self._forget()
-        self._last_valid_t = time_s
         self._gap_before = self._last_sample is not None and self._last_sample[0] != frame - 1
         self._last_sample = (frame, time_s, depth)
         if self.state is None:
