@@ -14,6 +14,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage, signal
 
+#: Span of the offline outlier filter's running median (7 frames at 30 fps).
+HAMPEL_WINDOW_S = 7 / 30
+
 
 def hampel_mask(x: np.ndarray, window: int = 7, n_sigmas: float = 4.0) -> np.ndarray:
     """Boolean mask of outliers along axis 0.
@@ -92,9 +95,10 @@ def smooth_offline(
     if len(x) < 3:
         return x
     flat = x.reshape(len(x), -1)
-    flat[hampel_mask(flat)] = np.nan
-    filled = interpolate_gaps(flat, time_s, max_gap_s)
     fps = 1.0 / np.median(np.diff(time_s))
+    # The outlier window spans the same time (≈ 0.23 s) at any frame rate.
+    flat[hampel_mask(flat, window=max(3, int(round(HAMPEL_WINDOW_S * fps)) | 1))] = np.nan
+    filled = interpolate_gaps(flat, time_s, max_gap_s)
     return lowpass_zero_lag(filled, fps, cutoff_hz).reshape(x.shape)
 
 

@@ -87,6 +87,10 @@ STILL_DEG_PER_S = 40.0
 #: Outlier limits for edge points, in trunk lengths.
 MAX_FIT_RESIDUAL = 0.03
 MAX_TIME_JUMP = 0.05
+#: Running-median spans over time (seconds), so a 60 fps phone video is
+#: smoothed over the same time as a 30 fps one (5 and 9 frames at 30 fps).
+KINK_MEDIAN_S = 5 / 30
+TIME_JUMP_MEDIAN_S = 0.3
 #: A back point must lie this far out from the hip–shoulder line (trunk lengths).
 DEPTH_RANGE = (0.02, 0.6)
 #: Trunk lean from which the back counts as loaded in a hinge (degrees).
@@ -196,7 +200,7 @@ def estimate_spine(track: PoseTrack, kin: Kinematics, reps: list[Rep] | None = N
     side, reason = dorsal_side(track, kin)
     s, d, points, noise = back_profile(track, side if side is not None else 0)
     kink, used = kink_angle(s, d)
-    kink = _nan_median_filter(kink, 5)
+    kink = _nan_median_filter(kink, _odd_frames(track.time_s, KINK_MEDIAN_S))
     loaded_hips = load_at_hips(track, kin, side) if side is not None else np.zeros(len(kink), bool)
 
     standing = _standing_frames(kin, reps) & np.isfinite(kink) & ~loaded_hips
@@ -714,11 +718,16 @@ def _reject_time_jumps(d: np.ndarray, time_s: np.ndarray) -> np.ndarray:
     """Drop points that jump away from the same station's running median (≈ 0.3 s)."""
     if len(d) < 5:
         return d
-    fps = 1.0 / np.median(np.diff(time_s))
-    width = max(3, int(round(0.3 * fps)) | 1)
-    median = _nan_median_filter(d, width)  # every station at once, along time
+    median = _nan_median_filter(d, _odd_frames(time_s, TIME_JUMP_MEDIAN_S))  # every station at once
     with np.errstate(invalid="ignore"):
         return np.where(np.abs(d - median) > MAX_TIME_JUMP, np.nan, d)
+
+
+def _odd_frames(time_s: np.ndarray, seconds: float) -> int:
+    """Odd number of frames (≥ 3) spanning about ``seconds`` at the clip's frame rate."""
+    step = float(np.median(np.diff(time_s))) if len(time_s) > 1 else 0.0
+    fps = 1.0 / step if step > 0 else 30.0
+    return max(3, int(round(seconds * fps)) | 1)
 
 
 def _nan_median_filter(x: np.ndarray, width: int) -> np.ndarray:

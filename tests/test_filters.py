@@ -53,3 +53,16 @@ def test_one_euro_passes_nan_and_recovers():
     f = OneEuroFilter()
     assert np.isnan(f(np.array([np.nan]), 0.0)[0])
     assert f(np.array([2.0]), 0.033)[0] == 2.0
+
+
+def test_outlier_rejection_spans_the_same_time_at_60_fps():
+    # A 0.1 s glitch (the mask or a landmark jumping onto a plate) is 3 frames at
+    # 30 fps and 6 at 60 fps; both must be removed, not smoothed into the signal.
+    for fps in (30.0, 60.0):
+        t = np.arange(int(4 * fps)) / fps
+        clean = np.sin(2 * np.pi * 0.4 * t)
+        x = clean.copy()
+        glitch = (t >= 2.0) & (t < 2.1)
+        x[glitch] += 2.0
+        smooth = smooth_offline(x, t)
+        assert np.max(np.abs(smooth - clean)) < 0.1, fps
