@@ -18,6 +18,14 @@ from scipy import ndimage, signal
 HAMPEL_WINDOW_S = 7 / 30
 
 
+def odd_window(time_s: np.ndarray, seconds: float) -> int:
+    """Odd number of frames (at least 3) spanning about ``seconds`` at the clip's
+    frame rate, for centred running filters (30 fps when the rate is unknown)."""
+    step = float(np.median(np.diff(time_s))) if len(time_s) > 1 else 0.0
+    fps = 1.0 / step if step > 0 else 30.0
+    return max(3, int(round(seconds * fps)) | 1)
+
+
 def hampel_mask(x: np.ndarray, window: int = 7, n_sigmas: float = 4.0) -> np.ndarray:
     """Boolean mask of outliers along axis 0.
 
@@ -95,10 +103,10 @@ def smooth_offline(
     if len(x) < 3:
         return x
     flat = x.reshape(len(x), -1)
-    fps = 1.0 / np.median(np.diff(time_s))
     # The outlier window spans the same time (≈ 0.23 s) at any frame rate.
-    flat[hampel_mask(flat, window=max(3, int(round(HAMPEL_WINDOW_S * fps)) | 1))] = np.nan
+    flat[hampel_mask(flat, window=odd_window(time_s, HAMPEL_WINDOW_S))] = np.nan
     filled = interpolate_gaps(flat, time_s, max_gap_s)
+    fps = 1.0 / np.median(np.diff(time_s))
     return lowpass_zero_lag(filled, fps, cutoff_hz).reshape(x.shape)
 
 

@@ -55,6 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from formcheck.faults import Fault, RepContext, Threshold, hold_frames, sustained_max
+from formcheck.filters import odd_window
 from formcheck.kinematics import Kinematics, midpoint
 from formcheck.reps import Rep
 from formcheck.track import PoseTrack
@@ -200,7 +201,7 @@ def estimate_spine(track: PoseTrack, kin: Kinematics, reps: list[Rep] | None = N
     side, reason = dorsal_side(track, kin)
     s, d, points, noise = back_profile(track, side if side is not None else 0)
     kink, used = kink_angle(s, d)
-    kink = _nan_median_filter(kink, _odd_frames(track.time_s, KINK_MEDIAN_S))
+    kink = _nan_median_filter(kink, odd_window(track.time_s, KINK_MEDIAN_S))
     loaded_hips = load_at_hips(track, kin, side) if side is not None else np.zeros(len(kink), bool)
 
     standing = _standing_frames(kin, reps) & np.isfinite(kink) & ~loaded_hips
@@ -718,16 +719,9 @@ def _reject_time_jumps(d: np.ndarray, time_s: np.ndarray) -> np.ndarray:
     """Drop points that jump away from the same station's running median (≈ 0.3 s)."""
     if len(d) < 5:
         return d
-    median = _nan_median_filter(d, _odd_frames(time_s, TIME_JUMP_MEDIAN_S))  # every station at once
+    median = _nan_median_filter(d, odd_window(time_s, TIME_JUMP_MEDIAN_S))  # every station at once
     with np.errstate(invalid="ignore"):
         return np.where(np.abs(d - median) > MAX_TIME_JUMP, np.nan, d)
-
-
-def _odd_frames(time_s: np.ndarray, seconds: float) -> int:
-    """Odd number of frames (≥ 3) spanning about ``seconds`` at the clip's frame rate."""
-    step = float(np.median(np.diff(time_s))) if len(time_s) > 1 else 0.0
-    fps = 1.0 / step if step > 0 else 30.0
-    return max(3, int(round(seconds * fps)) | 1)
 
 
 def _nan_median_filter(x: np.ndarray, width: int) -> np.ndarray:
