@@ -14,6 +14,9 @@ is computed with the hip→shoulder line placed by
 * ``true hip``: the true hip, the model's shoulder,
 * ``true shoulder``: the model's hip, the true shoulder,
 * ``true both``: the true hip and shoulder,
+* ``placed hip``: the hip placed from the back's outline
+  (:func:`formcheck.pelvis.silhouette_hip`, what the deadlift uses), the
+  model's shoulder,
 
 always on the model's own silhouette edges. Each variant is fitted as
 ``kink = gain × true lumbar flexion + slope × lean ramp + offset`` over all
@@ -37,14 +40,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from formcheck import spine  # noqa: E402
-from formcheck.filters import smooth_track  # noqa: E402
+from formcheck.filters import nan_median_filter, smooth_track  # noqa: E402
 from formcheck.kinematics import compute_kinematics, midpoint  # noqa: E402
+from formcheck.pelvis import silhouette_hip  # noqa: E402
 from formcheck.synth import SynthTruth  # noqa: E402
 from formcheck.track import PoseTrack  # noqa: E402
 
 #: Conditions that are not side-view deadlifts (or where the spine is withheld).
 SKIP = {"yaw30", "yaw45", "yaw60", "front", "h150", "squat"}
 LOADED_LEAN_DEG = 25.0
+#: Lean at which the fit's lean ramp reaches 1 (degrees).
+HINGED_LEAN_DEG = 60.0
 
 
 def kink_on_axis(edges: np.ndarray, hip: np.ndarray, shoulder: np.ndarray, dorsal: int) -> np.ndarray:
@@ -61,12 +67,13 @@ def kink_on_axis(edges: np.ndarray, hip: np.ndarray, shoulder: np.ndarray, dorsa
     slope_lo, n_lo = spine._line_slope(s, d, ok & (s >= lo) & (s <= spine.SPLIT))
     slope_hi, n_hi = spine._line_slope(s, d, ok & (s >= spine.SPLIT) & (s <= hi))
     kink = np.degrees(np.arctan(slope_lo) - np.arctan(slope_hi))
-    return spine._nan_median_filter(np.where((n_lo >= 4) & (n_hi >= 4), kink, np.nan), 5)
+    return nan_median_filter(np.where((n_lo >= 4) & (n_hi >= 4), kink, np.nan), 5)
 
 
 def collect(track_dir: Path) -> dict[str, list[np.ndarray]]:
     out: dict[str, list[np.ndarray]] = {k: [] for k in ("model", "true hip", "true shoulder", "true both",
-                                                         "flexion", "ramp", "hip_along", "hip_dorsal")}
+                                                         "placed hip", "flexion", "ramp", "hip_along",
+                                                         "hip_dorsal", "placed_along")}
     for path in sorted(track_dir.glob("*.npz")):
         if path.name.endswith(".truth.npz") or path.name.split("-")[0] in SKIP:
             continue
@@ -87,11 +94,15 @@ def collect(track_dir: Path) -> dict[str, list[np.ndarray]]:
         hip, shoulder = midpoint(xy, "hip"), midpoint(xy, "shoulder")
         true_hip, true_shoulder = midpoint(true_xy, "hip"), midpoint(true_xy, "shoulder")
         keep = truth.trunk_inclination_deg[:n] >= LOADED_LEAN_DEG
+        lean = np.asarray(kin["trunk_inclination"], np.float64)
+        standing = spine._standing_frames(kin, None) & ~spine.load_at_hips(track, kin, dorsal)
+        placed = silhouette_hip(track, lean, dorsal, standing)[0][:n]
         variants = {
             "model": kink_on_axis(edges, hip, shoulder, dorsal),
             "true hip": kink_on_axis(edges, true_hip, shoulder, dorsal),
             "true shoulder": kink_on_axis(edges, hip, true_shoulder, dorsal),
             "true both": kink_on_axis(edges, true_hip, true_shoulder, dorsal),
+            "placed hip": kink_on_axis(edges, placed, shoulder, dorsal),
         }
         for kink in variants.values():
             keep &= np.isfinite(kink)
@@ -104,9 +115,9 @@ def collect(track_dir: Path) -> dict[str, list[np.ndarray]]:
         error = hip - true_hip
         out["hip_along"].append((np.einsum("nd,nd->n", error, along) / length)[keep])
         out["hip_dorsal"].append((np.einsum("nd,nd->n", error, outward) / length)[keep])
+        out["placed_along"].append((np.einsum("nd,nd->n", placed - true_hip, along) / length)[keep])
         out["flexion"].append(truth.lumbar_flexion_deg[:n][keep])
-        lean = np.asarray(kin["trunk_inclination"], np.float64)[:n]
-        out["ramp"].append(np.clip(lean / spine.HINGED_LEAN_DEG, 0.0, 1.0)[keep])
+        out["ramp"].append(np.clip(lean[:n] / HINGED_LEAN_DEG, 0.0, 1.0)[keep])
     return out
 
 
@@ -127,7 +138,7 @@ def main(argv=None) -> int:
     print(f"{len(data['flexion'])} loaded frames (true lean ≥ {LOADED_LEAN_DEG:.0f}°) of side-view deadlifts\n")
     print(f"{'hip→shoulder line':<16} {'gain':>6} {'lean slope':>10} {'offset':>7} {'residual (° flexion, RMS)':>26}")
     design = np.c_[data["flexion"], data["ramp"], np.ones(len(data["flexion"]))]
-    for name in ("model", "true hip", "true shoulder", "true both"):
+    for name in ("model", "placed hip", "true hip", "true shoulder", "true both"):
         coef, *_ = np.linalg.lstsq(design, data[name], rcond=None)
         residual = (data[name] - design @ coef) / coef[0]
         print(f"{name:<16} {coef[0]:6.3f} {coef[1]:10.2f} {coef[2]:7.2f} {np.sqrt(np.mean(residual ** 2)):26.2f}")
@@ -140,6 +151,8 @@ def main(argv=None) -> int:
     print(f"\nmodel hip error (trunk lengths): along the trunk {np.mean(data['hip_along']):+.3f} ± "
           f"{np.std(data['hip_along']):.3f}, towards the back {np.mean(data['hip_dorsal']):+.3f} ± "
           f"{np.std(data['hip_dorsal']):.3f}")
+    print(f"placed hip error along the trunk (trunk lengths): {np.nanmean(data['placed_along']):+.3f} ± "
+          f"{np.nanstd(data['placed_along']):.3f}")
     print(f"kink per trunk length of hip error: {coef[0]:.0f}° along, {coef[1]:.0f}° towards the back; "
           f"kink residual sd {np.std(before):.2f}° → {np.std(after):.2f}° once the hip error is known")
     return 0

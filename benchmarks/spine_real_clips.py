@@ -105,7 +105,7 @@ def main(argv=None) -> int:
         smoothed = smooth_track(track)
         kin = compute_kinematics(smoothed)
         reps = segment_reps(kin.time_s, exercise.depth(kin.signals), exercise.rule)
-        spine = estimate_spine(smoothed, kin, reps)
+        spine = estimate_spine(smoothed, kin, reps, exercise.spine_calibration)
         name = Path(clip).stem
         stand = f"{spine.standing_kink_deg:6.1f}" if np.isfinite(spine.standing_kink_deg) else "     -"
         if spine.reason or not reps:

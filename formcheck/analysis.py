@@ -93,7 +93,7 @@ def analyze_track(track: PoseTrack, options: AnalysisOptions = AnalysisOptions()
     thresholds = dict(exercise.thresholds)
     if options.thresholds and name in options.thresholds:
         thresholds.update(options.thresholds[name])
-    spine = estimate_spine(smoothed, kin, reps)
+    spine = estimate_spine(smoothed, kin, reps, exercise.spine_calibration)
     rep_results = tuple(assess_rep(rep, kin, exercise, thresholds, spine) for rep in reps)
     frames = _frame_table(kin, depth, reps, spine)
     # Information-only checks are not listed as withheld: nothing was lost.

@@ -11,6 +11,8 @@ joint is still and follows quickly when it moves, with no look-ahead.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import ndimage, signal
 
@@ -24,6 +26,20 @@ def odd_window(time_s: np.ndarray, seconds: float) -> int:
     step = float(np.median(np.diff(time_s))) if len(time_s) > 1 else 0.0
     fps = 1.0 / step if step > 0 else 30.0
     return max(3, int(round(seconds * fps)) | 1)
+
+
+def nan_median_filter(x: np.ndarray, width: int) -> np.ndarray:
+    """Centred running median along the first axis ignoring NaN; NaN samples stay NaN."""
+    x = np.asarray(x, np.float64)
+    if len(x) == 0 or width <= 1:
+        return x.copy()
+    half = width // 2
+    pad = np.full((half, *x.shape[1:]), np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(np.concatenate([pad, x, pad]), width, axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows
+        out = np.nanmedian(windows, axis=-1)
+    return np.where(np.isfinite(x), out, np.nan)
 
 
 def hampel_mask(x: np.ndarray, window: int = 7, n_sigmas: float = 4.0) -> np.ndarray:

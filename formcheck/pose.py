@@ -30,7 +30,7 @@ import numpy as np
 
 from formcheck import landmarks as lm
 from formcheck.errors import InputError
-from formcheck.silhouette import trunk_edges_from_mask
+from formcheck.silhouette import trunk_edges_from_mask, trunk_outlines_from_mask
 from formcheck.track import PoseFrame, PoseTrack
 
 MODEL_FILE = "pose_landmarker_full.task"
@@ -150,6 +150,7 @@ class PoseEstimator:
             z = arr[:, 2] * in_w / scale
             world = np.array([(p.x, p.y, p.z) for p in result.pose_world_landmarks[i]], np.float32)
             edges = np.full((len(PoseFrame.empty(0).trunk_edges), 2, 2), np.nan, np.float32)
+            outlines = None
             mask = None
             if result.segmentation_masks:
                 model_mask = np.asarray(result.segmentation_masks[i].numpy_view(), np.float32)
@@ -157,6 +158,7 @@ class PoseEstimator:
                 hips = arr[[lm.LEFT_HIP, lm.RIGHT_HIP], :2].mean(0) * (in_w, in_h)
                 shoulders = arr[[lm.LEFT_SHOULDER, lm.RIGHT_SHOULDER], :2].mean(0) * (in_w, in_h)
                 edges = trunk_edges_from_mask(model_mask, hips, shoulders) / scale
+                outlines = trunk_outlines_from_mask(model_mask, hips, shoulders) / scale
                 if keep_mask:
                     mask = cv2.resize(model_mask, (width, height), interpolation=cv2.INTER_LINEAR)
             people.append(
@@ -169,6 +171,7 @@ class PoseEstimator:
                     world=world,
                     trunk_edges=edges.astype(np.float32),
                     mask=mask,
+                    trunk_outlines=outlines,
                 )
             )
         return people

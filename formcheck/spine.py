@@ -11,27 +11,31 @@ Method
 1. **Dorsal side.** The back is the side away from where the lifter faces
    (``Kinematics.facing``); the hands hang on the other side, which is used as
    a cross-check (and as the answer when the facing is unknown).
-2. **Back profile.** Each dorsal edge point becomes ``(s, d)``: distance along
+2. **Hip.** The pose model's hip landmark slides up the trunk in a deep
+   hinge (on rendered deadlifts up to 0.2 trunk lengths at the set-up), and
+   the line measured from it tilts with it. Where the exercise asks for it
+   (``Exercise.spine_calibration``), the hip is placed instead by registering
+   the outline of the sacrum and buttock against the lifter's own outline
+   (:mod:`formcheck.pelvis`).
+3. **Back profile.** Each dorsal edge point becomes ``(s, d)``: distance along
    the hip→shoulder line and out to the back, both in trunk lengths. Only the
    middle 80 % (``TRIM``) is used: clothing bunches at the neck and the hip end
    sits on the buttock. Points are rejected when they jump away from a robust
    cubic through the frame's profile (an arm, the bar or a plate across
    the back, an overlay drawn on the video) or from the same station's
    running median over time.
-3. **Kink.** Straight lines are fitted to the lower and upper halves of the
+4. **Kink.** Straight lines are fitted to the lower and upper halves of the
    profile; the kink is the angle between them, + convex (rounded), −
    concave (arched).
-4. **Neutral.** No absolute kink transfers across lifters, clothes and
-   cameras, and even a flat-backed hinge changes the kink (the standing
-   lordosis flattens and the buttock slope stretches). The neutral kink at
-   each frame is a lean-conditioned population curve (``NEUTRAL_KINK_*``)
-   anchored on the lifter's own standing kink: fully when upright, by
-   ``LIFTER_WEIGHT_HINGED`` once hinged. On real side-view deadlifts the
-   standing kink (lordosis, muscle, clothing: −34…+5°) hardly predicted where
-   a flat back sat at the floor (−14…+5°), so the hinged neutral leans on the
-   population curve, and the detection floor across lifters is coarse
-   (≈ 30° of true flexion; see ``benchmarks/spine_real_clips.py``).
-5. **Degrees.** ``lumbar_flexion = (kink − neutral) / KINK_PER_FLEXION``: on
+5. **Neutral.** No absolute kink transfers across lifters, clothes and
+   cameras. The neutral kink at each frame is a population curve over trunk
+   lean (:class:`SpineCalibration`) anchored on the lifter's own standing
+   kink: fully when upright, by ``LIFTER_WEIGHT_HINGED`` once hinged (on real
+   side-view deadlifts the standing kink, −34…+5°, hardly predicted where a
+   flat back sat at the floor). Measured from the model's hip, a flat back's
+   kink rises ≈ 10° into the hinge, mostly the landmark's slide; from the
+   placed hip it stays level.
+6. **Degrees.** ``lumbar_flexion = (kink − neutral) / kink_per_flexion``: on
    rendered lifters the kink grows by ≈ 0.55–0.6° per degree of true lumbar
    flexion (NOTES). The kink also responds to upper-back (thoracic) rounding,
    which it cannot tell from lumbar rounding.
@@ -55,8 +59,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from formcheck.faults import Fault, RepContext, Threshold, hold_frames, sustained_max
-from formcheck.filters import odd_window
+from formcheck.filters import nan_median_filter, odd_window
 from formcheck.kinematics import Kinematics, midpoint
+from formcheck.pelvis import silhouette_hip
 from formcheck.reps import Rep
 from formcheck.track import PoseTrack
 
@@ -65,14 +70,11 @@ from formcheck.track import PoseTrack
 TRIM = (0.1, 0.9)
 #: Where the lower and upper line fits meet (fraction of the hip→shoulder line).
 SPLIT = 0.5
+#: Edge points are stored in float32: a station at exactly ``TRIM`` or
+#: ``SPLIT`` may land this far off (trunk lengths).
+STATION_TOLERANCE = 1e-4
 #: Fewest valid stations each half needs (of 9 with 21 stations).
 MIN_POINTS_PER_HALF = 6
-#: Degrees of kink per degree of true lumbar flexion (rendered lifters: 0.55–0.6).
-KINK_PER_FLEXION = 0.58
-#: Population kink of a flat back: standing, and hinged at ≥ ``HINGED_LEAN_DEG``.
-NEUTRAL_KINK_STANDING = -12.0
-NEUTRAL_KINK_HINGED = -2.0
-HINGED_LEAN_DEG = 60.0
 #: Lean by which a standing lordosis has flattened into the hinge (degrees).
 FLATTENED_LEAN_DEG = 25.0
 #: How much of the lifter's own standing kink (vs the population's) sets his
@@ -131,6 +133,40 @@ SPINE_THRESHOLDS: dict[str, Threshold] = {
 }
 
 
+@dataclass(frozen=True)
+class SpineCalibration:
+    """How the back's kink becomes degrees of lumbar flexion, for one way of placing the hip.
+
+    Attributes
+    ----------
+    place_hip : bool
+        Place the hip from the back's outline (:mod:`formcheck.pelvis`)
+        rather than taking the pose model's hip landmark.
+    neutral_standing, neutral_hinged : float
+        Population kink of a flat back (degrees) upright and at
+        ``hinged_lean_deg`` of trunk lean, linear in between.
+    hinged_lean_deg : float
+    kink_per_flexion : float
+        Degrees of kink per degree of true lumbar flexion.
+    """
+
+    place_hip: bool
+    neutral_standing: float
+    neutral_hinged: float
+    kink_per_flexion: float
+    hinged_lean_deg: float = 60.0
+
+
+#: The pose model's hip: a flat back's kink rises by 10° into the hinge (the
+#: landmark slides up the trunk); set on rendered and real lifters.
+MODEL_HIP = SpineCalibration(place_hip=False, neutral_standing=-12.0, neutral_hinged=-2.0, kink_per_flexion=0.58)
+#: The hip placed from the outline: fitted on the rendered side-view deadlifts
+#: (28,000 frames; −7.6° upright, −7.5° hinged, gain 0.60). On rendered squats
+#: it reads worse than the model's hip (docs/synthetic-benchmark.md), so each
+#: exercise chooses.
+PLACED_HIP = SpineCalibration(place_hip=True, neutral_standing=-7.5, neutral_hinged=-7.5, kink_per_flexion=0.60)
+
+
 @dataclass(frozen=True, eq=False)
 class SpineEstimate:
     """Per-frame lumbar flexion estimate of one lifter (arrays of length n).
@@ -160,6 +196,11 @@ class SpineEstimate:
         Upright frames where a load held at the hips hides them
         (:func:`load_at_hips`); not assessed, and not counted against the
         rep's share of assessable frames.
+    hip_xy : ndarray, shape (n, 2), or None
+        The hip midpoint the back's line was measured from (pixels).
+    calibration : SpineCalibration or None
+        The calibration used: :data:`MODEL_HIP` when the hip could not be
+        placed from the outline (no outline stored, or no registration).
     """
 
     time_s: np.ndarray
@@ -173,13 +214,17 @@ class SpineEstimate:
     reason: str = ""
     standing_kink_deg: float = float("nan")
     load_at_hips: np.ndarray | None = None
+    hip_xy: np.ndarray | None = None
+    calibration: SpineCalibration | None = None
 
     def __len__(self) -> int:
         return len(self.time_s)
 
 
 # ---------------------------------------------------------------- estimation
-def estimate_spine(track: PoseTrack, kin: Kinematics, reps: list[Rep] | None = None) -> SpineEstimate:
+def estimate_spine(
+    track: PoseTrack, kin: Kinematics, reps: list[Rep] | None = None, calibration: SpineCalibration = MODEL_HIP
+) -> SpineEstimate:
     """Lumbar flexion per frame from the back outline of a side view.
 
     Parameters
@@ -192,6 +237,9 @@ def estimate_spine(track: PoseTrack, kin: Kinematics, reps: list[Rep] | None = N
         When given, the lifter's standing reference is taken from the reps'
         ``lockout`` and ``setup`` phases (and frames outside any rep) rather
         than from every standing frame.
+    calibration : SpineCalibration
+        Where the hip comes from and how kink becomes degrees (the exercise's
+        ``spine_calibration``).
 
     Returns
     -------
@@ -199,15 +247,25 @@ def estimate_spine(track: PoseTrack, kin: Kinematics, reps: list[Rep] | None = N
     """
     lean = np.asarray(kin["trunk_inclination"], np.float64)
     side, reason = dorsal_side(track, kin)
-    s, d, points, noise = back_profile(track, side if side is not None else 0)
-    kink, used = kink_angle(s, d)
-    kink = _nan_median_filter(kink, odd_window(track.time_s, KINK_MEDIAN_S))
-    loaded_hips = load_at_hips(track, kin, side) if side is not None else np.zeros(len(kink), bool)
+    loaded_hips = load_at_hips(track, kin, side) if side is not None else np.zeros(len(track), bool)
+    hip = None
+    if side is not None and calibration.place_hip:
+        standing = _standing_frames(kin, reps) & ~loaded_hips
+        hip, placed = silhouette_hip(track, lean, side, standing, _in_reps(len(track), reps) | standing)
+        if not placed.any():  # no outline stored (an older track) or nothing registered
+            calibration = MODEL_HIP
+    elif calibration.place_hip:
+        calibration = MODEL_HIP
+    if not calibration.place_hip:
+        hip = midpoint(track.xy.astype(np.float64), "hip")
+    s, d, points, noise = back_profile(track, side if side is not None else 0, hip if calibration.place_hip else None)
+    kink, used = kink_angle(s, d, calibration.place_hip)
+    kink = nan_median_filter(kink, odd_window(track.time_s, KINK_MEDIAN_S))
 
     standing = _standing_frames(kin, reps) & np.isfinite(kink) & ~loaded_hips
     stand_kink = float(np.median(kink[standing])) if standing.sum() >= MIN_STANDING_FRAMES else float("nan")
-    neutral = neutral_kink(lean, stand_kink)
-    flexion = (kink - neutral) / KINK_PER_FLEXION
+    neutral = neutral_kink(lean, stand_kink, calibration)
+    flexion = (kink - neutral) / calibration.kink_per_flexion
 
     # Confidence: share of usable stations, raggedness of the edge, view, personal reference.
     c_points = np.clip((used - 0.5) / 0.4, 0.0, 1.0)
@@ -249,6 +307,8 @@ def estimate_spine(track: PoseTrack, kin: Kinematics, reps: list[Rep] | None = N
         reason=reason,
         standing_kink_deg=stand_kink,
         load_at_hips=loaded_hips,
+        hip_xy=hip,
+        calibration=calibration,
     )
 
 
@@ -320,8 +380,13 @@ def dorsal_side(track: PoseTrack, kin: Kinematics) -> tuple[int | None, str]:
     return None, "could not tell which side is the back (the lifter's facing is unknown)"
 
 
-def back_profile(track: PoseTrack, side: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def back_profile(
+    track: PoseTrack, side: int, hip: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Back outline in trunk coordinates, with outliers removed.
+
+    ``hip`` (n, 2) replaces the model's hip midpoint as the line's lower end
+    (e.g. :func:`formcheck.pelvis.silhouette_hip`).
 
     Returns
     -------
@@ -334,10 +399,10 @@ def back_profile(track: PoseTrack, side: int) -> tuple[np.ndarray, np.ndarray, n
         RMS distance of the accepted points from a smooth (cubic) outline, in
         trunk lengths: how ragged the edge is.
     """
-    s, d, edge = edge_profile(track, side)
-    u = station_fractions(edge.shape[1])
-    keep = (u >= TRIM[0] - 1e-9) & (u <= TRIM[1] + 1e-9)
-    bad = ~keep[None, :] | ~np.isfinite(d) | (d < DEPTH_RANGE[0]) | (d > DEPTH_RANGE[1])
+    s, d, edge = edge_profile(track, side, hip)
+    with np.errstate(invalid="ignore"):
+        keep = _in_range(_positions(s, hip is not None), TRIM)
+        bad = ~keep | ~np.isfinite(d) | (d < DEPTH_RANGE[0]) | (d > DEPTH_RANGE[1])
     d = np.where(bad, np.nan, d)
     d = _reject_time_jumps(d, track.time_s)
     d, noise = _reject_shape_outliers(np.where(np.isfinite(d), s, np.nan), d)
@@ -346,8 +411,13 @@ def back_profile(track: PoseTrack, side: int) -> tuple[np.ndarray, np.ndarray, n
     return s, d, points, noise
 
 
-def edge_profile(track: PoseTrack, side: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def edge_profile(
+    track: PoseTrack, side: int, hip: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One side's ``trunk_edges`` in trunk coordinates.
+
+    The line runs from the model's hip midpoint, or ``hip`` (n, 2) when
+    given, to the shoulder midpoint.
 
     Returns
     -------
@@ -358,7 +428,8 @@ def edge_profile(track: PoseTrack, side: int) -> tuple[np.ndarray, np.ndarray, n
         The same points in image pixels.
     """
     xy = track.xy.astype(np.float64)
-    hip, shoulder = midpoint(xy, "hip"), midpoint(xy, "shoulder")
+    shoulder = midpoint(xy, "shoulder")
+    hip = midpoint(xy, "hip") if hip is None else np.asarray(hip, np.float64)
     axis = shoulder - hip
     length = np.linalg.norm(axis, axis=-1)
     edge = track.trunk_edges[:, :, side].astype(np.float64)
@@ -377,13 +448,17 @@ def station_fractions(stations: int) -> np.ndarray:
     return np.linspace(0.0, 1.0, stations)
 
 
-def kink_angle(s: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def kink_angle(s: np.ndarray, d: np.ndarray, placed_hip: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Angle between lines fitted to the lower and upper halves of the back.
 
     Parameters
     ----------
     s, d : ndarray, shape (n, k)
         Back profile from :func:`back_profile` (NaN = no point).
+    placed_hip : bool
+        The profile was measured from a placed hip (:func:`back_profile`
+        with ``hip``): trim and split by each point's ``s`` rather than by
+        its station.
 
     Returns
     -------
@@ -393,33 +468,54 @@ def kink_angle(s: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     used : ndarray, shape (n,)
         Share of the trimmed stations that were usable.
     """
-    u = station_fractions(s.shape[1])
-    trimmed = (u >= TRIM[0] - 1e-9) & (u <= TRIM[1] + 1e-9)
     valid = np.isfinite(s) & np.isfinite(d)
-    slope_lo, n_lo = _line_slope(s, d, valid & trimmed & (u <= SPLIT + 1e-9))
-    slope_hi, n_hi = _line_slope(s, d, valid & trimmed & (u >= SPLIT - 1e-9))
+    position = _positions(s, placed_hip)
+    with np.errstate(invalid="ignore"):
+        trimmed = valid & _in_range(position, TRIM)
+        slope_lo, n_lo = _line_slope(s, d, trimmed & _in_range(position, (-np.inf, SPLIT)))
+        slope_hi, n_hi = _line_slope(s, d, trimmed & _in_range(position, (SPLIT, np.inf)))
     enough = (n_lo >= MIN_POINTS_PER_HALF) & (n_hi >= MIN_POINTS_PER_HALF)
     kink = np.where(enough, np.degrees(np.arctan(slope_lo) - np.arctan(slope_hi)), np.nan)
-    used = (valid & trimmed).sum(axis=1) / max(int(trimmed.sum()), 1)
+    # Stations in the trimmed range on the model's own line (17 of 21).
+    expected = int(round((TRIM[1] - TRIM[0]) * (s.shape[1] - 1))) + 1
+    used = np.minimum(trimmed.sum(axis=1) / expected, 1.0)
     return kink, used
 
 
-def neutral_kink(lean_deg: np.ndarray, standing_kink: float = float("nan")) -> np.ndarray:
+def _positions(s: np.ndarray, placed_hip: bool) -> np.ndarray:
+    """Where each station's point lies along the line, for trimming and splitting.
+
+    From the model's hip, the station's own fraction (the line the pose stage
+    sampled, before smoothing moved the landmarks); from a placed hip, the
+    point's position ``s`` on the new line.
+    """
+    return s if placed_hip else np.broadcast_to(station_fractions(s.shape[-1]), s.shape)
+
+
+def _in_range(s: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    """``bounds[0] <= s <= bounds[1]``, with a tolerance for stations stored in float32."""
+    return (s >= bounds[0] - STATION_TOLERANCE) & (s <= bounds[1] + STATION_TOLERANCE)
+
+
+def neutral_kink(
+    lean_deg: np.ndarray, standing_kink: float = float("nan"), calibration: SpineCalibration = MODEL_HIP
+) -> np.ndarray:
     """Kink a flat back shows at each trunk lean.
 
-    The population curve rises linearly from ``NEUTRAL_KINK_STANDING`` upright
-    to ``NEUTRAL_KINK_HINGED`` at ``HINGED_LEAN_DEG``. The lifter's own
-    standing kink replaces the population's upright, and shifts the hinged end
-    by ``LIFTER_WEIGHT_HINGED`` of its difference from the population's: in a
-    hinge the standing lordosis flattens (by ``FLATTENED_LEAN_DEG`` of lean),
-    so the personal offset fades.
+    The calibration's population curve (linear from ``neutral_standing``
+    upright to ``neutral_hinged`` at ``hinged_lean_deg``), shifted by the
+    lifter's own standing kink's difference from it: all of it upright,
+    ``LIFTER_WEIGHT_HINGED`` of it once the trunk leans
+    ``FLATTENED_LEAN_DEG`` (the standing lordosis flattens in a hinge, so
+    the personal offset fades).
     """
-    ramp = np.clip(np.asarray(lean_deg, np.float64) / HINGED_LEAN_DEG, 0.0, 1.0)
-    curve = NEUTRAL_KINK_STANDING + ramp * (NEUTRAL_KINK_HINGED - NEUTRAL_KINK_STANDING)
+    lean = np.asarray(lean_deg, np.float64)
+    ramp = np.clip(lean / calibration.hinged_lean_deg, 0.0, 1.0)
+    curve = calibration.neutral_standing + ramp * (calibration.neutral_hinged - calibration.neutral_standing)
     if np.isfinite(standing_kink):
-        flattened = np.clip(np.asarray(lean_deg, np.float64) / FLATTENED_LEAN_DEG, 0.0, 1.0)
+        flattened = np.clip(lean / FLATTENED_LEAN_DEG, 0.0, 1.0)
         weight = 1.0 - flattened * (1.0 - LIFTER_WEIGHT_HINGED)
-        curve = curve + weight * (standing_kink - NEUTRAL_KINK_STANDING)
+        curve = curve + weight * (standing_kink - calibration.neutral_standing)
     return curve
 
 
@@ -678,6 +774,16 @@ def _standing_frames(kin: Kinematics, reps: list[Rep] | None) -> np.ndarray:
     return standing
 
 
+def _in_reps(n: int, reps: list[Rep] | None) -> np.ndarray:
+    """Frames inside the reps (all frames when no reps are given)."""
+    if reps is None:
+        return np.ones(n, bool)
+    inside = np.zeros(n, bool)
+    for rep in reps:
+        inside[rep.start : rep.end] = True
+    return inside
+
+
 def _line_slope(x: np.ndarray, y: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Least-squares slope of y against x per row over the masked entries, and the count."""
     x0, y0 = np.where(mask, x, 0.0), np.where(mask, y, 0.0)
@@ -719,20 +825,6 @@ def _reject_time_jumps(d: np.ndarray, time_s: np.ndarray) -> np.ndarray:
     """Drop points that jump away from the same station's running median (≈ 0.3 s)."""
     if len(d) < 5:
         return d
-    median = _nan_median_filter(d, odd_window(time_s, TIME_JUMP_MEDIAN_S))  # every station at once
+    median = nan_median_filter(d, odd_window(time_s, TIME_JUMP_MEDIAN_S))  # every station at once
     with np.errstate(invalid="ignore"):
         return np.where(np.abs(d - median) > MAX_TIME_JUMP, np.nan, d)
-
-
-def _nan_median_filter(x: np.ndarray, width: int) -> np.ndarray:
-    """Centred running median along the first axis ignoring NaN; NaN samples stay NaN."""
-    x = np.asarray(x, np.float64)
-    if len(x) == 0 or width <= 1:
-        return x.copy()
-    half = width // 2
-    pad = np.full((half, *x.shape[1:]), np.nan)
-    windows = np.lib.stride_tricks.sliding_window_view(np.concatenate([pad, x, pad]), width, axis=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows
-        out = np.nanmedian(windows, axis=-1)
-    return np.where(np.isfinite(x), out, np.nan)

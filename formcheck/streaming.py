@@ -150,7 +150,7 @@ class StreamingAnalyzer:
         thresholds = dict(exercise.thresholds)
         thresholds.update(self.thresholds.get(name, {}))
         # The spine estimate needs the whole rep: run it once the rep is complete.
-        spine = estimate_spine(self._track, kin, [rep])
+        spine = estimate_spine(self._track, kin, [rep], exercise.spine_calibration)
         result = assess_rep(rep, kin, exercise, thresholds, spine)
         # Report frames globally, as offline does.
         return replace(

@@ -18,6 +18,12 @@ first mask boundary met walking perpendicular to that line on each side.
 Side 0 is the +normal side, where the normal is the hip→shoulder direction
 turned 90° clockwise on screen; side 1 the opposite side. The spine stage
 decides which side is the back.
+
+``trunk_outlines`` follow the silhouette's contour on the same two sides, from
+shoulder level down past the hip (``OUTLINE_POINTS`` points per side, see
+:func:`formcheck.silhouette.trunk_outlines_from_mask`); on the back they cover
+the sacrum and buttock, which the spine stage uses to place the hip. Tracks
+saved before this field existed load with NaN outlines.
 """
 
 from __future__ import annotations
@@ -38,8 +44,10 @@ from formcheck.landmarks import NUM_LANDMARKS
 TRACK_FORMAT_VERSION = 1
 #: Number of stations along the hip→shoulder line where mask edges are sampled.
 TRUNK_STATIONS = 21
+#: Points per side in ``trunk_outlines``.
+OUTLINE_POINTS = 64
 
-_ARRAY_FIELDS = ("time_s", "xy", "z", "visibility", "presence", "world", "trunk_edges")
+_ARRAY_FIELDS = ("time_s", "xy", "z", "visibility", "presence", "world", "trunk_edges", "trunk_outlines")
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,9 @@ class PoseFrame:
     mask : ndarray or None
         Person segmentation mask (H, W) float32 in [0, 1] at frame resolution,
         only kept for live drawing; never stored in a track.
+    trunk_outlines : ndarray, shape (2, OUTLINE_POINTS, 2)
+        Silhouette contour on each side of the trunk (see module docstring);
+        NaN when not given.
     """
 
     time_s: float
@@ -73,6 +84,11 @@ class PoseFrame:
     world: np.ndarray
     trunk_edges: np.ndarray
     mask: np.ndarray | None = None
+    trunk_outlines: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.trunk_outlines is None:
+            object.__setattr__(self, "trunk_outlines", np.full((2, OUTLINE_POINTS, 2), np.nan, np.float32))
 
     @property
     def detected(self) -> bool:
@@ -112,6 +128,9 @@ class PoseTrack:
     meta : dict
         JSON-serialisable facts about where the track came from (source
         path, rotation, model, …).
+    trunk_outlines : ndarray, shape (n, 2, OUTLINE_POINTS, 2)
+        Silhouette contours beside the trunk (see module docstring); NaN when
+        not given.
     """
 
     time_s: np.ndarray
@@ -123,9 +142,12 @@ class PoseTrack:
     trunk_edges: np.ndarray
     frame_size: tuple[int, int]
     meta: dict[str, Any] = field(default_factory=dict)
+    trunk_outlines: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.time_s)
+        if self.trunk_outlines is None:
+            object.__setattr__(self, "trunk_outlines", np.full((n, 2, OUTLINE_POINTS, 2), np.nan, np.float32))
         shapes = {
             "xy": (n, NUM_LANDMARKS, 2),
             "z": (n, NUM_LANDMARKS),
@@ -133,6 +155,7 @@ class PoseTrack:
             "presence": (n, NUM_LANDMARKS),
             "world": (n, NUM_LANDMARKS, 3),
             "trunk_edges": (n, TRUNK_STATIONS, 2, 2),
+            "trunk_outlines": (n, 2, OUTLINE_POINTS, 2),
         }
         for name, shape in shapes.items():
             actual = getattr(self, name).shape
@@ -158,6 +181,7 @@ class PoseTrack:
             presence=np.stack([f.presence for f in frames]).astype(np.float32),
             world=np.stack([f.world for f in frames]).astype(np.float32),
             trunk_edges=np.stack([f.trunk_edges for f in frames]).astype(np.float32),
+            trunk_outlines=np.stack([f.trunk_outlines for f in frames]).astype(np.float32),
             frame_size=(int(frame_size[0]), int(frame_size[1])),
             meta=dict(meta or {}),
         )
@@ -234,7 +258,8 @@ class PoseTrack:
         try:
             with np.load(path, allow_pickle=False) as data:
                 header = json.loads(str(data["header"]))
-                arrays = {name: data[name] for name in _ARRAY_FIELDS}
+                # Tracks saved before ``trunk_outlines`` existed lack it (NaN).
+                arrays = {name: data[name] for name in _ARRAY_FIELDS if name in data or name != "trunk_outlines"}
         except (OSError, KeyError, ValueError, EOFError) as exc:
             raise ValueError(f"{path}: not a formcheck landmark track ({exc.__class__.__name__})") from None
         if header.get("format") != "formcheck.PoseTrack":

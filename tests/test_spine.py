@@ -251,7 +251,7 @@ def analyse(track, exercise="deadlift"):
     kin = compute_kinematics(smoothed)
     ex = EXERCISES[exercise]
     reps = segment_reps(kin.time_s, ex.depth(kin.signals), ex.rule)
-    return smoothed, kin, reps, estimate_spine(smoothed, kin, reps)
+    return smoothed, kin, reps, estimate_spine(smoothed, kin, reps, ex.spine_calibration)
 
 
 def context(kin, rep, spine, exercise="deadlift"):

@@ -1,7 +1,9 @@
+import dataclasses
+
 import numpy as np
 import pytest
 
-from formcheck.track import PoseFrame, PoseTrack
+from formcheck.track import OUTLINE_POINTS, PoseFrame, PoseTrack
 
 
 def test_save_load_round_trip(tmp_path, squat_track):
@@ -49,3 +51,28 @@ def test_shape_and_time_validation(squat_track):
         PoseTrack(**{**squat_track.__dict__, "time_s": np.zeros(len(squat_track))})
     with pytest.raises(ValueError, match="xy has shape"):
         PoseTrack(**{**squat_track.__dict__, "xy": squat_track.xy[:, :10]})
+
+
+def test_trunk_outlines_round_trip_slice_and_default(tmp_path, squat_track):
+    assert squat_track.trunk_outlines.shape == (len(squat_track), 2, OUTLINE_POINTS, 2)
+    assert np.isnan(squat_track.trunk_outlines).all()  # not given: NaN
+    rng = np.random.default_rng(0)
+    outlines = rng.uniform(0, 400, squat_track.trunk_outlines.shape).astype(np.float32)
+    track = dataclasses.replace(squat_track, trunk_outlines=outlines)
+    loaded = PoseTrack.load(track.save(tmp_path / "t.npz"))
+    np.testing.assert_array_equal(loaded.trunk_outlines, outlines)
+    np.testing.assert_array_equal(track[3:7].trunk_outlines, outlines[3:7])
+    np.testing.assert_array_equal(track[4].trunk_outlines, outlines[4])
+    with pytest.raises(ValueError, match="trunk_outlines has shape"):
+        dataclasses.replace(squat_track, trunk_outlines=outlines[:, :1])
+
+
+def test_a_track_saved_before_outlines_existed_loads_with_nan_outlines(tmp_path, squat_track):
+    path = squat_track.save(tmp_path / "t.npz")
+    with np.load(path) as data:
+        older = {name: data[name] for name in data.files if name != "trunk_outlines"}
+    np.savez_compressed(tmp_path / "old.npz", **older)
+    loaded = PoseTrack.load(tmp_path / "old.npz")
+    np.testing.assert_array_equal(loaded.xy, squat_track.xy)
+    assert loaded.trunk_outlines.shape == (len(squat_track), 2, OUTLINE_POINTS, 2)
+    assert np.isnan(loaded.trunk_outlines).all()

@@ -18,6 +18,7 @@ from formcheck.faults import (  # noqa: F401  (finite … sustained_min: the plu
     sustained_min,
 )
 from formcheck.reps import RepRule
+from formcheck.spine import MODEL_HIP, SpineCalibration
 
 Signals = Mapping[str, np.ndarray]
 
@@ -57,6 +58,10 @@ class Exercise:
         report advises how to film.
     variants : tuple of str
         Forms of the exercise the plug-in covers (documentation).
+    spine_calibration : SpineCalibration
+        Where the spine stage takes the hip from and how it turns the back's
+        kink into degrees (:data:`formcheck.spine.MODEL_HIP` or
+        :data:`formcheck.spine.PLACED_HIP`).
     """
 
     name: str
@@ -69,6 +74,7 @@ class Exercise:
     units: dict[str, str] = field(default_factory=dict)
     views: dict[str, tuple[str, ...]] = field(default_factory=dict)
     variants: tuple[str, ...] = ()
+    spine_calibration: SpineCalibration = MODEL_HIP
 
     @property
     def codes(self) -> tuple[str, ...]:

@@ -51,7 +51,7 @@ from formcheck.exercises.base import (
 )
 from formcheck.faults import Fault, RepContext, Threshold
 from formcheck.reps import RepRule
-from formcheck.spine import SPINE_THRESHOLDS, check_lockout_hyperextension, check_lumbar_flexion
+from formcheck.spine import PLACED_HIP, SPINE_THRESHOLDS, check_lockout_hyperextension, check_lumbar_flexion
 
 LOCKOUT_HIP_FLEXION_DEG = 15.0
 SQUATTED_THIGH_MAX_DEG = 20.0
@@ -271,4 +271,7 @@ EXERCISE = Exercise(
         "soft_lockout": SIDE_OR_OBLIQUE,
     },
     variants=("barbell deadlift", "kettlebell deadlift"),
+    # The hip landmark slides furthest at the floor, with the plates hiding the
+    # bent knees: place it from the back's outline (docs/synthetic-benchmark.md).
+    spine_calibration=PLACED_HIP,
 )
