@@ -16,6 +16,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import av
@@ -26,6 +27,7 @@ from formcheck.overlay import draw_skeleton
 from formcheck.pipeline import OVERLAY_MAX_SIDE, analyze_video
 from formcheck.pose import LifterSelector, PoseEstimator, PoseOptions
 from formcheck.source import prefetch, read_frames
+from formcheck.spine import with_placed_hip
 from formcheck.track import PoseFrame, PoseTrack
 from formcheck.writer import frame_size_for
 
@@ -93,9 +95,13 @@ def main() -> int:
         html_s = time.perf_counter() - html_start
         naive_s = naive_loop(video, tmp / "naive.mp4")
         track = PoseTrack.load(tmp / "full" / "landmarks.npz")
+        # After the pose model the pipeline places the hip once (stored with the
+        # landmarks), then analyses: time both, from a track without the stored hip.
+        fresh = replace(track, hip_from_outline=None,
+                        meta={k: v for k, v in track.meta.items() if k != "hip_from_outline"})
         analysis_start = time.perf_counter()
         for _ in range(5):
-            analyze_track(track)
+            analyze_track(with_placed_hip(fresh))
         analysis_s = (time.perf_counter() - analysis_start) / 5
         reanalyze_start = time.perf_counter()
         analyze_video(tmp / "full" / "landmarks.npz", tmp / "again", html=False)

@@ -67,7 +67,7 @@ ICP_TOLERANCE_PX = 1e-2
 
 
 def silhouette_hip(
-    track: PoseTrack, lean_deg: np.ndarray, dorsal: int, standing: np.ndarray, frames: np.ndarray | None = None
+    track: PoseTrack, lean_deg: np.ndarray, dorsal: int, standing: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-frame hip midpoint placed by registering the back's outline.
 
@@ -84,9 +84,6 @@ def silhouette_hip(
         first of them give the templates. A clip that starts at the bar has
         none; then the first moderately leaning frames (``ANCHOR_LEAN_DEG``)
         do, where the model's hip is right on average.
-    frames : ndarray of bool (n,), optional
-        Frames to register (default all); registration costs a few
-        milliseconds per frame.
 
     Returns
     -------
@@ -111,8 +108,6 @@ def silhouette_hip(
     refs = reference_frames(track.time_s, usable if usable.sum() >= MIN_STANDING_REFERENCES else leaning & has_outline)
     if not len(refs):
         return hip, np.zeros(n, bool)
-    if frames is not None:
-        has_outline = has_outline & frames
     # The correction changes slowly: register at a fixed rate, interpolate between.
     has_outline &= _on_grid(track.time_s, REGISTER_RATE_HZ)
     templates = [

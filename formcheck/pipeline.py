@@ -32,6 +32,7 @@ from formcheck.errors import InputError
 from formcheck.pose import PoseOptions, estimate_track
 from formcheck.report import Report
 from formcheck.source import prefetch, read_frames
+from formcheck.spine import with_placed_hip
 from formcheck.streaming import LiveState, StreamingAnalyzer
 from formcheck.track import PoseFrame, PoseTrack
 from formcheck.writer import VideoWriter, frame_size_for
@@ -144,6 +145,8 @@ def analyze_video(
         if annotator is not None:
             annotator.abort()
         raise InputError(f"{path}: no frames could be decoded")
+    # Placed once here and saved with the landmarks: re-analyses skip the registration.
+    track = with_placed_hip(track)
     report = analyze_track(track, options)
     if reader.truncated:
         report = _with_note(report, "the video file is truncated; only the frames before the damage were analysed")

@@ -59,8 +59,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from formcheck.faults import Fault, RepContext, Threshold, hold_frames, sustained_max
-from formcheck.filters import nan_median_filter, odd_window
-from formcheck.kinematics import Kinematics, midpoint
+from formcheck.filters import nan_median_filter, odd_window, smooth_track
+from formcheck.kinematics import Kinematics, compute_kinematics, midpoint
 from formcheck.pelvis import silhouette_hip
 from formcheck.reps import Rep
 from formcheck.track import PoseTrack
@@ -73,6 +73,9 @@ SPLIT = 0.5
 #: Edge points are stored in float32: a station at exactly ``TRIM`` or
 #: ``SPLIT`` may land this far off (trunk lengths).
 STATION_TOLERANCE = 1e-4
+#: Version of the placed hip stored in ``PoseTrack.hip_from_outline`` (bump
+#: when :mod:`formcheck.pelvis` or its inputs change, so old stores are redone).
+PLACED_HIP_VERSION = 1
 #: Fewest valid stations each half needs (of 9 with 21 stations).
 MIN_POINTS_PER_HALF = 6
 #: Lean by which a standing lordosis has flattened into the hinge (degrees).
@@ -250,8 +253,7 @@ def estimate_spine(
     loaded_hips = load_at_hips(track, kin, side) if side is not None else np.zeros(len(track), bool)
     hip = None
     if side is not None and calibration.place_hip:
-        standing = _standing_frames(kin, reps) & ~loaded_hips
-        hip, placed = silhouette_hip(track, lean, side, standing, _in_reps(len(track), reps) | standing)
+        hip, placed = placed_hip(track, kin, side, loaded_hips)
         if not placed.any():  # no outline stored (an older track) or nothing registered
             calibration = MODEL_HIP
     elif calibration.place_hip:
@@ -317,6 +319,51 @@ def _trunk_px(track: PoseTrack) -> float:
     xy = track.xy.astype(np.float64)
     length = np.linalg.norm(midpoint(xy, "shoulder") - midpoint(xy, "hip"), axis=-1)
     return float(np.nanmedian(length)) if np.isfinite(length).any() else 0.0
+
+
+def placed_hip(
+    track: PoseTrack, kin: Kinematics, dorsal: int, loaded_hips: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The hip placed from the back's outline (:func:`formcheck.pelvis.silhouette_hip`).
+
+    Taken from ``track.hip_from_outline`` when :func:`with_placed_hip` stored
+    it for this version of the method; computed otherwise. It depends on the
+    track alone (not on the reps or the exercise), so both give the same.
+
+    Returns
+    -------
+    hip : ndarray (n, 2)
+    placed : ndarray of bool (n,)
+        Frames whose hip came from the outline.
+    """
+    if track.meta.get("hip_from_outline") == PLACED_HIP_VERSION:
+        stored = np.asarray(track.hip_from_outline, np.float64)
+        placed = np.all(np.isfinite(stored), axis=1)
+        return np.where(placed[:, None], stored, midpoint(track.xy.astype(np.float64), "hip")), placed
+    lean = np.asarray(kin["trunk_inclination"], np.float64)
+    return silhouette_hip(track, lean, dorsal, _standing_frames(kin, None) & ~loaded_hips)
+
+
+def with_placed_hip(track: PoseTrack) -> PoseTrack:
+    """The track with its hip placed from the outline stored in ``hip_from_outline``.
+
+    The pipeline calls this once after the pose model, so that the saved
+    ``landmarks.npz`` carries the registration (≈ 0.35 ms per frame) and a
+    re-analysis does not redo it. The hip is placed on the offline-smoothed
+    track, as :func:`formcheck.analysis.analyze_track` sees it; NaN where it
+    could not be placed (no side view, no outline).
+    """
+    hip = np.full((len(track), 2), np.nan)
+    if track.detected.any():
+        smoothed = smooth_track(track)
+        kin = compute_kinematics(smoothed)
+        side, _ = dorsal_side(smoothed, kin)
+        if side is not None:
+            placed_xy, placed = placed_hip(smoothed, kin, side, load_at_hips(smoothed, kin, side))
+            hip[placed] = placed_xy[placed]
+    return dataclasses.replace(
+        track, hip_from_outline=hip.astype(np.float32), meta={**track.meta, "hip_from_outline": PLACED_HIP_VERSION}
+    )
 
 
 def load_at_hips(track: PoseTrack, kin: Kinematics, dorsal: int) -> np.ndarray:
@@ -772,16 +819,6 @@ def _standing_frames(kin: Kinematics, reps: list[Rep] | None) -> np.ndarray:
         if (standing & allowed).sum() >= MIN_STANDING_FRAMES:
             standing = standing & allowed
     return standing
-
-
-def _in_reps(n: int, reps: list[Rep] | None) -> np.ndarray:
-    """Frames inside the reps (all frames when no reps are given)."""
-    if reps is None:
-        return np.ones(n, bool)
-    inside = np.zeros(n, bool)
-    for rep in reps:
-        inside[rep.start : rep.end] = True
-    return inside
 
 
 def _line_slope(x: np.ndarray, y: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

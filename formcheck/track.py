@@ -24,6 +24,11 @@ shoulder level down past the hip (``OUTLINE_POINTS`` points per side, see
 :func:`formcheck.silhouette.trunk_outlines_from_mask`); on the back they cover
 the sacrum and buttock, which the spine stage uses to place the hip. Tracks
 saved before this field existed load with NaN outlines.
+
+``hip_from_outline`` is the hip midpoint placed from those outlines
+(:func:`formcheck.spine.with_placed_hip`), kept with the landmarks so that a
+re-analysis need not redo the registration; NaN when not computed. It is
+valid for the version named in ``meta["hip_from_outline"]``.
 """
 
 from __future__ import annotations
@@ -47,7 +52,10 @@ TRUNK_STATIONS = 21
 #: Points per side in ``trunk_outlines``.
 OUTLINE_POINTS = 64
 
-_ARRAY_FIELDS = ("time_s", "xy", "z", "visibility", "presence", "world", "trunk_edges", "trunk_outlines")
+_ARRAY_FIELDS = ("time_s", "xy", "z", "visibility", "presence", "world", "trunk_edges", "trunk_outlines",
+                 "hip_from_outline")
+#: Arrays a track saved by an older formcheck may lack (NaN when absent).
+_OPTIONAL_FIELDS = ("trunk_outlines", "hip_from_outline")
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,8 @@ class PoseFrame:
     trunk_outlines : ndarray, shape (2, OUTLINE_POINTS, 2)
         Silhouette contour on each side of the trunk (see module docstring);
         NaN when not given.
+    hip_from_outline : ndarray, shape (2,)
+        The hip placed from the outlines (see module docstring); NaN when not given.
     """
 
     time_s: float
@@ -85,10 +95,13 @@ class PoseFrame:
     trunk_edges: np.ndarray
     mask: np.ndarray | None = None
     trunk_outlines: np.ndarray | None = None
+    hip_from_outline: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.trunk_outlines is None:
             object.__setattr__(self, "trunk_outlines", np.full((2, OUTLINE_POINTS, 2), np.nan, np.float32))
+        if self.hip_from_outline is None:
+            object.__setattr__(self, "hip_from_outline", np.full(2, np.nan, np.float32))
 
     @property
     def detected(self) -> bool:
@@ -131,6 +144,8 @@ class PoseTrack:
     trunk_outlines : ndarray, shape (n, 2, OUTLINE_POINTS, 2)
         Silhouette contours beside the trunk (see module docstring); NaN when
         not given.
+    hip_from_outline : ndarray, shape (n, 2)
+        The hip placed from the outlines (see module docstring); NaN when not given.
     """
 
     time_s: np.ndarray
@@ -143,11 +158,14 @@ class PoseTrack:
     frame_size: tuple[int, int]
     meta: dict[str, Any] = field(default_factory=dict)
     trunk_outlines: np.ndarray | None = None
+    hip_from_outline: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.time_s)
         if self.trunk_outlines is None:
             object.__setattr__(self, "trunk_outlines", np.full((n, 2, OUTLINE_POINTS, 2), np.nan, np.float32))
+        if self.hip_from_outline is None:
+            object.__setattr__(self, "hip_from_outline", np.full((n, 2), np.nan, np.float32))
         shapes = {
             "xy": (n, NUM_LANDMARKS, 2),
             "z": (n, NUM_LANDMARKS),
@@ -156,6 +174,7 @@ class PoseTrack:
             "world": (n, NUM_LANDMARKS, 3),
             "trunk_edges": (n, TRUNK_STATIONS, 2, 2),
             "trunk_outlines": (n, 2, OUTLINE_POINTS, 2),
+            "hip_from_outline": (n, 2),
         }
         for name, shape in shapes.items():
             actual = getattr(self, name).shape
@@ -182,6 +201,7 @@ class PoseTrack:
             world=np.stack([f.world for f in frames]).astype(np.float32),
             trunk_edges=np.stack([f.trunk_edges for f in frames]).astype(np.float32),
             trunk_outlines=np.stack([f.trunk_outlines for f in frames]).astype(np.float32),
+            hip_from_outline=np.stack([f.hip_from_outline for f in frames]).astype(np.float32),
             frame_size=(int(frame_size[0]), int(frame_size[1])),
             meta=dict(meta or {}),
         )
@@ -258,8 +278,8 @@ class PoseTrack:
         try:
             with np.load(path, allow_pickle=False) as data:
                 header = json.loads(str(data["header"]))
-                # Tracks saved before ``trunk_outlines`` existed lack it (NaN).
-                arrays = {name: data[name] for name in _ARRAY_FIELDS if name in data or name != "trunk_outlines"}
+                # Tracks saved by an older formcheck lack the optional arrays (NaN).
+                arrays = {name: data[name] for name in _ARRAY_FIELDS if name in data or name not in _OPTIONAL_FIELDS}
         except (OSError, KeyError, ValueError, EOFError) as exc:
             raise ValueError(f"{path}: not a formcheck landmark track ({exc.__class__.__name__})") from None
         if header.get("format") != "formcheck.PoseTrack":

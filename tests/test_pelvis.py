@@ -174,3 +174,36 @@ def test_the_deadlift_places_the_hip_and_the_squat_keeps_the_models():
 
     assert EXERCISES["deadlift"].spine_calibration is PLACED_HIP
     assert EXERCISES["squat"].spine_calibration is MODEL_HIP
+
+
+def test_the_hip_placed_once_and_stored_gives_the_same_spine_as_placing_it_again(tmp_path):
+    from formcheck.filters import smooth_track
+    from formcheck.kinematics import compute_kinematics
+    from formcheck.spine import PLACED_HIP_VERSION, placed_hip, with_placed_hip
+
+    track, _ = _lifter_track()
+    stored = with_placed_hip(track)
+    assert stored.meta["hip_from_outline"] == PLACED_HIP_VERSION
+    assert np.isfinite(stored.hip_from_outline).all()
+    loaded = PoseTrack.load(stored.save(tmp_path / "landmarks.npz"))
+    np.testing.assert_array_equal(loaded.hip_from_outline, stored.hip_from_outline)
+
+    def spine_of(t):
+        smoothed = smooth_track(t)
+        return estimate_spine(smoothed, compute_kinematics(smoothed), None, PLACED_HIP)
+
+    fresh, cached = spine_of(track), spine_of(loaded)
+    np.testing.assert_allclose(cached.hip_xy, fresh.hip_xy, atol=1e-3)  # stored as float32
+    np.testing.assert_allclose(cached.back_kink_deg, fresh.back_kink_deg, atol=0.05, equal_nan=True)
+
+    # The store is what the spine uses (not a recomputation): a moved store moves the hip.
+    moved = PoseTrack(**{**loaded.__dict__, "hip_from_outline": loaded.hip_from_outline + np.float32(5.0)})
+    np.testing.assert_allclose(spine_of(moved).hip_xy, fresh.hip_xy + 5.0, atol=1e-3)
+
+    # A store from another version of the method is not trusted: placed again.
+    smoothed = smooth_track(loaded)
+    stale = PoseTrack(**{**smoothed.__dict__, "meta": {**smoothed.meta, "hip_from_outline": PLACED_HIP_VERSION + 1},
+                         "hip_from_outline": np.zeros_like(smoothed.hip_from_outline)})
+    kin = compute_kinematics(stale)
+    hip, placed = placed_hip(stale, kin, 1, np.zeros(len(stale), bool))
+    assert placed.any() and not np.allclose(hip[placed], 0.0)

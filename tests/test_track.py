@@ -70,9 +70,10 @@ def test_trunk_outlines_round_trip_slice_and_default(tmp_path, squat_track):
 def test_a_track_saved_before_outlines_existed_loads_with_nan_outlines(tmp_path, squat_track):
     path = squat_track.save(tmp_path / "t.npz")
     with np.load(path) as data:
-        older = {name: data[name] for name in data.files if name != "trunk_outlines"}
+        older = {name: data[name] for name in data.files if name not in ("trunk_outlines", "hip_from_outline")}
     np.savez_compressed(tmp_path / "old.npz", **older)
     loaded = PoseTrack.load(tmp_path / "old.npz")
     np.testing.assert_array_equal(loaded.xy, squat_track.xy)
     assert loaded.trunk_outlines.shape == (len(squat_track), 2, OUTLINE_POINTS, 2)
     assert np.isnan(loaded.trunk_outlines).all()
+    assert loaded.hip_from_outline.shape == (len(squat_track), 2) and np.isnan(loaded.hip_from_outline).all()
