@@ -76,6 +76,9 @@ STATION_TOLERANCE = 1e-4
 #: Version of the placed hip stored in ``PoseTrack.hip_from_outline`` (bump
 #: when :mod:`formcheck.pelvis` or its inputs change, so old stores are redone).
 PLACED_HIP_VERSION = 1
+#: Share of the model hip's usable frames the placed hip's back profile must
+#: keep, or the clip falls back to the model's hip (:data:`MODEL_HIP`).
+MIN_PLACED_USABLE = 0.8
 #: Fewest valid stations each half needs (of 9 with 21 stations).
 MIN_POINTS_PER_HALF = 6
 #: Lean by which a standing lordosis has flattened into the hinge (degrees).
@@ -226,7 +229,8 @@ class SpineEstimate:
 
 # ---------------------------------------------------------------- estimation
 def estimate_spine(
-    track: PoseTrack, kin: Kinematics, reps: list[Rep] | None = None, calibration: SpineCalibration = MODEL_HIP
+    track: PoseTrack, kin: Kinematics, reps: list[Rep] | None = None, calibration: SpineCalibration = MODEL_HIP,
+    place_hip_from: int = 0,
 ) -> SpineEstimate:
     """Lumbar flexion per frame from the back outline of a side view.
 
@@ -243,6 +247,9 @@ def estimate_spine(
     calibration : SpineCalibration
         Where the hip comes from and how kink becomes degrees (the exercise's
         ``spine_calibration``).
+    place_hip_from : int
+        First frame whose hip is placed from the outline when the track does
+        not carry it (:func:`placed_hip`).
 
     Returns
     -------
@@ -253,15 +260,25 @@ def estimate_spine(
     loaded_hips = load_at_hips(track, kin, side) if side is not None else np.zeros(len(track), bool)
     hip = None
     if side is not None and calibration.place_hip:
-        hip, placed = placed_hip(track, kin, side, loaded_hips)
+        hip, placed = placed_hip(track, kin, side, loaded_hips, place_hip_from)
         if not placed.any():  # no outline stored (an older track) or nothing registered
             calibration = MODEL_HIP
     elif calibration.place_hip:
         calibration = MODEL_HIP
+    profile = back_profile(track, side if side is not None else 0)
+    kink, used = kink_angle(profile[0], profile[1])
+    if calibration.place_hip:
+        placed_profile = back_profile(track, side, hip)
+        placed_kink, placed_used = kink_angle(placed_profile[0], placed_profile[1], True)
+        # A placed hip that pulls the line off the back (the outline misread) loses
+        # the profile on many frames: then the model's hip serves the whole clip.
+        if np.isfinite(placed_kink).sum() >= MIN_PLACED_USABLE * np.isfinite(kink).sum():
+            profile, kink, used = placed_profile, placed_kink, placed_used
+        else:
+            calibration = MODEL_HIP
     if not calibration.place_hip:
         hip = midpoint(track.xy.astype(np.float64), "hip")
-    s, d, points, noise = back_profile(track, side if side is not None else 0, hip if calibration.place_hip else None)
-    kink, used = kink_angle(s, d, calibration.place_hip)
+    s, d, points, noise = profile
     kink = nan_median_filter(kink, odd_window(track.time_s, KINK_MEDIAN_S))
 
     standing = _standing_frames(kin, reps) & np.isfinite(kink) & ~loaded_hips
@@ -322,13 +339,15 @@ def _trunk_px(track: PoseTrack) -> float:
 
 
 def placed_hip(
-    track: PoseTrack, kin: Kinematics, dorsal: int, loaded_hips: np.ndarray
+    track: PoseTrack, kin: Kinematics, dorsal: int, loaded_hips: np.ndarray, first_frame: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """The hip placed from the back's outline (:func:`formcheck.pelvis.silhouette_hip`).
 
     Taken from ``track.hip_from_outline`` when :func:`with_placed_hip` stored
     it for this version of the method; computed otherwise. It depends on the
     track alone (not on the reps or the exercise), so both give the same.
+    When computed, only frames from ``first_frame`` on are placed (the live
+    analyser's rep, not its whole window); earlier frames keep the model's hip.
 
     Returns
     -------
@@ -341,7 +360,13 @@ def placed_hip(
         placed = np.all(np.isfinite(stored), axis=1)
         return np.where(placed[:, None], stored, midpoint(track.xy.astype(np.float64), "hip")), placed
     lean = np.asarray(kin["trunk_inclination"], np.float64)
-    return silhouette_hip(track, lean, dorsal, _standing_frames(kin, None) & ~loaded_hips)
+    standing = _standing_frames(kin, None) & ~loaded_hips
+    hip = midpoint(track.xy.astype(np.float64), "hip")
+    placed = np.zeros(len(track), bool)
+    hip[first_frame:], placed[first_frame:] = silhouette_hip(
+        track[first_frame:], lean[first_frame:], dorsal, standing[first_frame:]
+    )
+    return hip, placed
 
 
 def with_placed_hip(track: PoseTrack) -> PoseTrack:

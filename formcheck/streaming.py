@@ -25,6 +25,10 @@ from formcheck.reps import RepCounter, RepEvent, rep_with_phases
 from formcheck.spine import estimate_spine
 from formcheck.track import PoseFrame, PoseTrack
 
+#: Seconds before a rep from which the live analyser places the hip (the stand
+#: or set-up it starts from gives the outline's templates).
+PLACE_HIP_BEFORE_REP_S = 1.5
+
 
 @dataclass(frozen=True)
 class LiveState:
@@ -150,7 +154,10 @@ class StreamingAnalyzer:
         thresholds = dict(exercise.thresholds)
         thresholds.update(self.thresholds.get(name, {}))
         # The spine estimate needs the whole rep: run it once the rep is complete.
-        spine = estimate_spine(self._track, kin, [rep], exercise.spine_calibration)
+        # The hip is placed from the outline over the rep and the stand before it
+        # only: over the whole window it would stall the live loop at each rep end.
+        before = int(round(PLACE_HIP_BEFORE_REP_S * max(self._track.fps, 1.0)))
+        spine = estimate_spine(self._track, kin, [rep], exercise.spine_calibration, max(rep.start - before, 0))
         result = assess_rep(rep, kin, exercise, thresholds, spine)
         # Report frames globally, as offline does.
         return replace(

@@ -207,3 +207,36 @@ def test_the_hip_placed_once_and_stored_gives_the_same_spine_as_placing_it_again
     kin = compute_kinematics(stale)
     hip, placed = placed_hip(stale, kin, 1, np.zeros(len(stale), bool))
     assert placed.any() and not np.allclose(hip[placed], 0.0)
+
+
+def test_a_placed_hip_that_pulls_the_line_off_the_back_gives_way_to_the_models():
+    """A registration gone wrong must not hide the back: when the placed hip's
+    profile is usable on far fewer frames than the model hip's, the clip is
+    measured from the model's hip (as the live analyser once lost a rounded
+    back on bichraix_bad005)."""
+    import sys
+    from pathlib import Path
+
+    from formcheck.filters import smooth_track
+    from formcheck.kinematics import compute_kinematics, midpoint
+    from formcheck.spine import PLACED_HIP_VERSION
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_spine import synthetic_track
+
+    smoothed = smooth_track(synthetic_track())
+    kin = compute_kinematics(smoothed)
+    hip = midpoint(smoothed.xy.astype(np.float64), "hip")
+    length = np.linalg.norm(midpoint(smoothed.xy.astype(np.float64), "shoulder") - hip, axis=1)
+
+    def with_store(stored):
+        return PoseTrack(**{**smoothed.__dict__, "hip_from_outline": stored.astype(np.float32),
+                            "meta": {**smoothed.meta, "hip_from_outline": PLACED_HIP_VERSION}})
+
+    on_the_hip = estimate_spine(with_store(hip), kin, None, PLACED_HIP)
+    assert on_the_hip.calibration is PLACED_HIP
+    # Half a trunk length out in front: the back is then > 0.6 trunk lengths from the line.
+    off = hip + 0.5 * length[:, None] * np.array([1.0, 0.0])
+    pulled = estimate_spine(with_store(off), kin, None, PLACED_HIP)
+    assert pulled.calibration is MODEL_HIP
+    np.testing.assert_allclose(pulled.hip_xy, hip)
