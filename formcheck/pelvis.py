@@ -171,7 +171,7 @@ def _register_frames(
     t0 = np.repeat(hip[slots], refs * starts, axis=0) - np.einsum("bij,bj->bi", r0, carried)
     src = np.broadcast_to(shapes[None, :, None], (k, refs, starts, *shapes.shape[1:])).reshape(-1, *shapes.shape[1:])
     lift = np.repeat(np.arange(k) * _SLOT_SEPARATION, refs * starts)
-    r, t, err = icp_batch(src, points, tree, r0, t0, lift=lift)
+    r, t, err = icp_batch(src, points, tree, lift, r0, t0)
     err = err.reshape(k, refs, starts)
     best = np.argmin(err, axis=2)                                                          # (k, refs)
     flat = (np.arange(k)[:, None] * refs + np.arange(refs)[None, :]) * starts + best       # (k, refs)
@@ -209,8 +209,8 @@ def pelvis_template(outline: np.ndarray, hip: np.ndarray, shoulder: np.ndarray) 
 
 
 def icp_batch(
-    template: np.ndarray, target: np.ndarray, tree: cKDTree, r: np.ndarray, t: np.ndarray,
-    iterations: int = ICP_ITERATIONS, lift: np.ndarray | None = None,
+    template: np.ndarray, target: np.ndarray, tree: cKDTree, lift: np.ndarray, r: np.ndarray, t: np.ndarray,
+    iterations: int = ICP_ITERATIONS,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Trimmed point-to-point ICP of ``b`` point sets at once.
 
@@ -220,12 +220,12 @@ def icp_batch(
         Point sets to move.
     target, tree : ndarray (k, 2) and its KD-tree
         The points to fit onto; the tree is over ``target`` with a third
-        coordinate when ``lift`` is given.
+        coordinate that keeps each frame's points apart.
+    lift : ndarray (b,)
+        Third coordinate of each set's query points: its frame's in the tree.
     r, t : ndarray (b, 2, 2) and (b, 2)
         Starting rotations and translations.
     iterations : int
-    lift : ndarray (b,), optional
-        Third coordinate of each set's query points (see the tree).
 
     Returns
     -------
@@ -236,10 +236,7 @@ def icp_batch(
     err = np.full(len(template), np.inf)
     for _ in range(iterations):
         moved = np.einsum("bij,bmj->bmi", r, template) + t[:, None, :]
-        query = moved.reshape(-1, 2)
-        if lift is not None:
-            query = np.c_[query, np.repeat(lift, template.shape[1])]
-        dist, nearest = tree.query(query)
+        dist, nearest = tree.query(np.c_[moved.reshape(-1, 2), np.repeat(lift, template.shape[1])])
         dist, matched = dist.reshape(moved.shape[:2]), target[nearest].reshape(moved.shape)
         keep = (dist <= np.quantile(dist, ICP_KEEP, axis=1, keepdims=True)).astype(np.float64)
         r, t = _kabsch_weighted(template, matched, keep)

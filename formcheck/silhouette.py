@@ -51,14 +51,10 @@ def trunk_edges_from_mask(
         length, or when the axis is undefined.
     """
     out = np.full((stations, 2, 2), np.nan, np.float32)
-    hip = np.asarray(hip_xy, np.float64).reshape(2)
-    shoulder = np.asarray(shoulder_xy, np.float64).reshape(2)
-    axis = shoulder - hip
-    length = float(np.hypot(*axis))
-    if not np.isfinite(length) or length < 1.0 or stations < 1:
+    frame = _trunk_axis(hip_xy, shoulder_xy)
+    if frame is None or stations < 1:
         return out
-    a = axis / length
-    normal = np.array([-a[1], a[0]])
+    hip, axis, normal, length = frame
     values = _as_float_mask(mask)
 
     base = hip + np.linspace(0.0, 1.0, stations)[:, None] * axis             # (K, 2)
@@ -81,6 +77,19 @@ def trunk_edges_from_mask(
     points = base[station] + (signs[side] * d)[:, None] * normal
     out[station, side] = points.astype(np.float32)
     return out
+
+
+def _trunk_axis(hip_xy, shoulder_xy) -> tuple[np.ndarray, np.ndarray, np.ndarray, float] | None:
+    """``(hip, axis, normal, length)`` of the hip→shoulder line: the hip→shoulder
+    vector, the unit normal turned clockwise from it (side 0) and its length in
+    pixels; None when the line is undefined or shorter than a pixel."""
+    hip = np.asarray(hip_xy, np.float64).reshape(2)
+    axis = np.asarray(shoulder_xy, np.float64).reshape(2) - hip
+    length = float(np.hypot(*axis))
+    if not np.isfinite(length) or length < 1.0:
+        return None
+    along = axis / length
+    return hip, axis, np.array([-along[1], along[0]]), length
 
 
 def _as_float_mask(mask: np.ndarray) -> np.ndarray:
@@ -136,17 +145,12 @@ def trunk_outlines_from_mask(
         ``[side, i] = (x, y)``; NaN for a side without such a contour.
     """
     out = np.full((2, points, 2), np.nan, np.float32)
-    hip = np.asarray(hip_xy, np.float64).reshape(2)
-    shoulder = np.asarray(shoulder_xy, np.float64).reshape(2)
-    axis = shoulder - hip
-    length = float(np.hypot(*axis))
-    if not np.isfinite(length) or length < 1.0:
-        return out
-    contour = _outer_contour(_as_float_mask(mask) >= threshold)
+    frame = _trunk_axis(hip_xy, shoulder_xy)
+    contour = _outer_contour(_as_float_mask(mask) >= threshold) if frame is not None else None
     if contour is None:
         return out
+    hip, axis, normal, length = frame
     along = axis / length
-    normal = np.array([-along[1], along[0]])
     s = (contour - hip) @ along / length
     d = (contour - hip) @ normal / length
     step = np.linalg.norm(np.diff(contour, axis=0, append=contour[:1]), axis=1)

@@ -258,26 +258,22 @@ def estimate_spine(
     lean = np.asarray(kin["trunk_inclination"], np.float64)
     side, reason = dorsal_side(track, kin)
     loaded_hips = load_at_hips(track, kin, side) if side is not None else np.zeros(len(track), bool)
-    hip = None
-    if side is not None and calibration.place_hip:
-        hip, placed = placed_hip(track, kin, side, loaded_hips, place_hip_from)
-        if not placed.any():  # no outline stored (an older track) or nothing registered
-            calibration = MODEL_HIP
-    elif calibration.place_hip:
-        calibration = MODEL_HIP
+    # The model's hip unless the exercise asks for the placed one and it holds.
+    hip = midpoint(track.xy.astype(np.float64), "hip")
     profile = back_profile(track, side if side is not None else 0)
     kink, used = kink_angle(profile[0], profile[1])
-    if calibration.place_hip:
-        placed_profile = back_profile(track, side, hip)
-        placed_kink, placed_used = kink_angle(placed_profile[0], placed_profile[1], True)
-        # A placed hip that pulls the line off the back (the outline misread) loses
-        # the profile on many frames: then the model's hip serves the whole clip.
-        if np.isfinite(placed_kink).sum() >= MIN_PLACED_USABLE * np.isfinite(kink).sum():
-            profile, kink, used = placed_profile, placed_kink, placed_used
-        else:
-            calibration = MODEL_HIP
-    if not calibration.place_hip:
-        hip = midpoint(track.xy.astype(np.float64), "hip")
+    wanted = calibration
+    if wanted.place_hip:
+        calibration = MODEL_HIP
+    if side is not None and wanted.place_hip:
+        placed_xy, placed = placed_hip(track, kin, side, loaded_hips, place_hip_from)
+        if placed.any():  # else no outline stored (an older track) or nothing registered
+            placed_profile = back_profile(track, side, placed_xy)
+            placed_kink, placed_used = kink_angle(placed_profile[0], placed_profile[1], True)
+            # A placed hip that pulls the line off the back (the outline misread) loses
+            # the profile on many frames: then the model's hip serves the whole clip.
+            if np.isfinite(placed_kink).sum() >= MIN_PLACED_USABLE * np.isfinite(kink).sum():
+                hip, profile, kink, used, calibration = placed_xy, placed_profile, placed_kink, placed_used, wanted
     s, d, points, noise = profile
     kink = nan_median_filter(kink, odd_window(track.time_s, KINK_MEDIAN_S))
 
