@@ -42,6 +42,15 @@ MIN_STANDING_REFERENCES = 3
 #: the carried point is re-anchored on it there (the standing hip alone is one
 #: noisy frame, and deep in the hinge the model's hip slides).
 ANCHOR_LEAN_DEG = (15.0, 45.0)
+#: ... and below this share of the clip's deepest lean (its 95th percentile):
+#: a lifter who sets up with the trunk at 45–50° (a squatted start) waits at
+#: the floor inside the window above, where the model's hip slides (rendered
+#: squatted starts: +0.09 trunk lengths while still there, +0.04 on the way
+#: down), and that read their neutral backs 9° high. 0.55–0.65 do the same on
+#: the synthetic grid; 0.5 leaves too few frames, 0.7 lets the wait back in.
+ANCHOR_DEPTH_SHARE = 0.6
+#: Fewest registered frames to anchor on (else the whole lean window serves; else none).
+MIN_ANCHOR_FRAMES = 5
 #: Registrations further than this from the model's hip (trunk lengths), or
 #: fitting worse than ``GATE_RMS`` times the clip's median, are dropped.
 GATE_DISTANCE = 0.25
@@ -102,8 +111,7 @@ def silhouette_hip(
     has_outline = np.all(np.isfinite(outlines), axis=(1, 2)) & np.all(np.isfinite(hip), axis=1) & np.all(
         np.isfinite(shoulder), axis=1
     )
-    with np.errstate(invalid="ignore"):
-        leaning = (lean_deg >= ANCHOR_LEAN_DEG[0]) & (lean_deg < ANCHOR_LEAN_DEG[1])
+    leaning = anchor_frames(lean_deg, depth_share=None)
     usable = standing & has_outline
     refs = reference_frames(track.time_s, usable if usable.sum() >= MIN_STANDING_REFERENCES else leaning & has_outline)
     if not len(refs):
@@ -250,11 +258,13 @@ def icp_batch(
 
 def reanchor(estimate: np.ndarray, rotation: np.ndarray, hip: np.ndarray, lean_deg: np.ndarray) -> np.ndarray:
     """Move the carried point, in pelvis coordinates, onto the model's hip as
-    seen on average over the moderately leaning frames (``ANCHOR_LEAN_DEG``)."""
+    seen on average over the moderately leaning frames (:func:`anchor_frames`;
+    the whole ``ANCHOR_LEAN_DEG`` window when they are too few)."""
     ok = np.all(np.isfinite(estimate), axis=1) & np.isfinite(rotation) & np.all(np.isfinite(hip), axis=1)
-    with np.errstate(invalid="ignore"):
-        anchor = ok & (lean_deg >= ANCHOR_LEAN_DEG[0]) & (lean_deg < ANCHOR_LEAN_DEG[1])
-    if anchor.sum() < 5:
+    anchor = ok & anchor_frames(lean_deg)
+    if anchor.sum() < MIN_ANCHOR_FRAMES:
+        anchor = ok & anchor_frames(lean_deg, depth_share=None)
+    if anchor.sum() < MIN_ANCHOR_FRAMES:
         return estimate
     c, s = np.cos(rotation), np.sin(rotation)
     d = hip - estimate
@@ -285,6 +295,17 @@ def gate_and_smooth(
     for j in range(2):
         correction[:, j] = np.interp(time_s, time_s[registered], correction[registered, j])
     return hip + correction, np.all(np.isfinite(hip), axis=1)
+
+
+def anchor_frames(lean_deg: np.ndarray, depth_share: float | None = ANCHOR_DEPTH_SHARE) -> np.ndarray:
+    """Frames leaning within ``ANCHOR_LEAN_DEG`` and below ``depth_share`` of
+    the clip's deepest lean (no depth limit when None)."""
+    lean = np.asarray(lean_deg, np.float64)
+    top = ANCHOR_LEAN_DEG[1]
+    if depth_share is not None and np.isfinite(lean).any():
+        top = min(top, depth_share * float(np.nanpercentile(lean, 95)))
+    with np.errstate(invalid="ignore"):
+        return (lean >= ANCHOR_LEAN_DEG[0]) & (lean < top)
 
 
 def _on_grid(time_s: np.ndarray, rate_hz: float) -> np.ndarray:

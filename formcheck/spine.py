@@ -75,7 +75,7 @@ SPLIT = 0.5
 STATION_TOLERANCE = 1e-4
 #: Version of the placed hip stored in ``PoseTrack.hip_from_outline`` (bump
 #: when :mod:`formcheck.pelvis` or its inputs change, so old stores are redone).
-PLACED_HIP_VERSION = 1
+PLACED_HIP_VERSION = 2
 #: Share of the model hip's usable frames the placed hip's back profile must
 #: keep, or the clip falls back to the model's hip (:data:`MODEL_HIP`).
 MIN_PLACED_USABLE = 0.8
@@ -120,6 +120,11 @@ MIN_USABLE_FRACTION = 0.5
 #: landmarks towards it, so the back's outline is measured in the wrong place:
 #: such frames are not assessed and never make the standing reference.
 LOAD_BULGE = 0.12
+#: ... or the back's edge next to the hip lies this far (trunk lengths) inside
+#: its line at the lower back: an upright back always stands out at the
+#: buttock, so a plate in front of the hips has cut into the silhouette
+#: (rendered lifters filmed 15° off side-on: lockout frames read ≈ 13° RMS wrong).
+MIN_BUTTOCK_BULGE = -0.03
 LOAD_STATIONS = (0.0, 0.1)
 BELLY_STATIONS = (0.25, 0.5)
 #: Sideness (degrees, 90 = pure side) from which the view gives full confidence.
@@ -410,15 +415,22 @@ def load_at_hips(track: PoseTrack, kin: Kinematics, dorsal: int) -> np.ndarray:
     -------
     ndarray of bool, shape (n,)
     """
-    _, depth, _ = edge_profile(track, 1 - dorsal)
+    front, back = (_hip_bulge(track, side) for side in (1 - dorsal, dorsal))
+    with np.errstate(invalid="ignore"):
+        upright = np.asarray(kin["trunk_inclination"], np.float64) < LOADED_LEAN_DEG
+        return upright & ((front > LOAD_BULGE) | (back < MIN_BUTTOCK_BULGE))
+
+
+def _hip_bulge(track: PoseTrack, side: int) -> np.ndarray:
+    """How far one side's edge next to the hip (``LOAD_STATIONS``) stands out
+    beyond the same side at the belly or lower back (``BELLY_STATIONS``), in trunk lengths."""
+    _, depth, _ = edge_profile(track, side)
     u = station_fractions(depth.shape[1])
     near_hip = (u >= LOAD_STATIONS[0] - 1e-9) & (u <= LOAD_STATIONS[1] + 1e-9)
     belly = (u >= BELLY_STATIONS[0] - 1e-9) & (u <= BELLY_STATIONS[1] + 1e-9)
-    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # frames without a mask
-        bulge = np.nanmedian(depth[:, near_hip], axis=1) - np.nanmedian(depth[:, belly], axis=1)
-        upright = np.asarray(kin["trunk_inclination"], np.float64) < LOADED_LEAN_DEG
-        return upright & (bulge > LOAD_BULGE)
+        return np.nanmedian(depth[:, near_hip], axis=1) - np.nanmedian(depth[:, belly], axis=1)
 
 
 def dorsal_side(track: PoseTrack, kin: Kinematics) -> tuple[int | None, str]:

@@ -26,11 +26,16 @@ SLIDE_T = 0.15
 DEEP_LEAN = 80.0
 
 
-def _lean_schedule() -> np.ndarray:
-    """Stand, hinge to ``DEEP_LEAN``, hold, stand up: twice."""
+def _lean_schedule(deep: float = DEEP_LEAN, hold: int = 10) -> np.ndarray:
+    """Stand, hinge to ``deep``, hold ``hold`` frames, stand up: twice."""
     ramp = 0.5 - 0.5 * np.cos(np.linspace(0, np.pi, 30))
-    one = np.concatenate([np.zeros(20), DEEP_LEAN * ramp, np.full(10, DEEP_LEAN), DEEP_LEAN * ramp[::-1]])
+    one = np.concatenate([np.zeros(20), deep * ramp, np.full(hold, deep), deep * ramp[::-1]])
     return np.concatenate([one, one, np.zeros(10)])
+
+
+def _slide_with_lean(lean: np.ndarray) -> np.ndarray:
+    """The model hip's slide up the trunk (trunk lengths): grows with the lean."""
+    return SLIDE_T * (lean / DEEP_LEAN) ** 2
 
 
 def _body_mask(lean_deg: float) -> tuple[np.ndarray, np.ndarray]:
@@ -52,15 +57,18 @@ def _body_mask(lean_deg: float) -> tuple[np.ndarray, np.ndarray]:
     return cv2.GaussianBlur(mask, (5, 5), 1.0), shoulder
 
 
-def _lifter_track(with_outlines: bool = True):
-    lean = _lean_schedule()
+def _lifter_track(with_outlines: bool = True, lean: np.ndarray | None = None, slide: np.ndarray | None = None):
+    """A drawn lifter leaning through ``lean`` (default: two deep hinges) whose
+    model hip slides ``slide`` trunk lengths up the trunk (default: with the lean)."""
+    lean = _lean_schedule() if lean is None else lean
+    slide = _slide_with_lean(lean) if slide is None else slide
     n = len(lean)
     xy = np.full((n, lm.NUM_LANDMARKS, 2), np.nan)
     outlines = np.full((n, 2, OUTLINE_POINTS, 2), np.nan)
     for i, angle in enumerate(lean):
         mask, shoulder = _body_mask(angle)
         up = (shoulder - HIP) / TRUNK_PX
-        model_hip = HIP + SLIDE_T * (angle / DEEP_LEAN) ** 2 * TRUNK_PX * up
+        model_hip = HIP + slide[i] * TRUNK_PX * up
         xy[i, [lm.LEFT_HIP, lm.RIGHT_HIP]] = model_hip
         xy[i, [lm.LEFT_SHOULDER, lm.RIGHT_SHOULDER]] = shoulder
         # Legs, face and hands of a lifter facing right, for the kinematics.
@@ -134,6 +142,23 @@ def test_the_placed_hip_follows_the_pelvis_where_the_model_hip_slides():
     assert np.median(model_error[deep]) > 0.12
     assert np.abs(np.median(placed_error[deep])) < 0.5 * np.median(model_error[deep]), np.median(placed_error[deep])
     assert np.abs(np.median(placed_error[lean < 45])) < 0.03
+
+
+def test_a_squatted_start_waiting_at_the_floor_does_not_set_the_anchor():
+    """A lifter who sets up with the trunk at 44° waits there, inside the
+    moderate-lean window, while the model's hip slides up the trunk (rendered
+    squatted starts: +0.09 trunk lengths at the floor). The carried point is
+    anchored on the model's hip only well short of the clip's deepest lean, so
+    the slide at the floor does not move the hip everywhere else."""
+    lean = _lean_schedule(deep=44.0, hold=40)
+    at_floor = lean >= 44.0 - 1e-9
+    slide = np.where(at_floor, SLIDE_T, 0.0)
+    track, _ = _lifter_track(lean=lean, slide=slide)
+    hip, placed = silhouette_hip(track, lean, dorsal=1, standing=lean < 5)
+    assert placed.all()
+    error = _along_trunk_error(hip, track)
+    assert np.abs(np.median(error[lean < 5])) < 0.03, np.median(error[lean < 5])
+    assert np.abs(np.median(error[at_floor])) < 0.5 * SLIDE_T, np.median(error[at_floor])
 
 
 def test_a_clip_that_starts_leaning_takes_its_templates_from_leaning_frames():

@@ -487,10 +487,12 @@ def test_real_rounded_backs_are_faults_and_good_lifts_are_not(real_spines):
             assert "fault" not in severities, (clip, [f.value for f in faults if f])
 
 
-def test_a_load_held_at_the_hips_hides_only_those_frames(flat_and_rounded):
+@pytest.mark.parametrize("where, outward", [("front", 0.3), ("back", -0.2)], ids=["front-widened", "back-cut-in"])
+def test_a_load_held_at_the_hips_hides_only_those_frames(flat_and_rounded, where, outward):
     """Plates against the thighs at lockout widen the front of the silhouette next to
-    the hip; those upright frames are not assessed and do not set the standing
-    reference, and the rep is still judged from the rest."""
+    the hip, or (filmed a little off side-on) cut into the back's outline there,
+    which an upright back never shows: those upright frames are not assessed and
+    do not set the standing reference, and the rep is still judged from the rest."""
     (smoothed, kin, reps, spine), _ = flat_and_rounded
     side, _ = dorsal_side(smoothed, kin)
     assert not load_at_hips(smoothed, kin, side).any(), "no load in this track"
@@ -499,14 +501,14 @@ def test_a_load_held_at_the_hips_hides_only_those_frames(flat_and_rounded):
     hip, shoulder = midpoint(xy, "hip"), midpoint(xy, "shoulder")
     axis = shoulder - hip
     length = np.linalg.norm(axis, axis=-1)
-    front = 1 - side
-    normal = np.stack([-axis[:, 1], axis[:, 0]], axis=-1) / length[:, None] * (1.0 if front == 0 else -1.0)
+    hit = 1 - side if where == "front" else side
+    normal = np.stack([-axis[:, 1], axis[:, 0]], axis=-1) / length[:, None] * (1.0 if hit == 0 else -1.0)
     upright = np.flatnonzero(np.asarray(kin["trunk_inclination"]) < 10.0)
     loaded = upright[len(upright) // 2 :]  # the later upright frames carry the load
     assert len(loaded) >= 5
     edges = smoothed.trunk_edges.copy()
     near_hip = station_fractions(edges.shape[1]) <= 0.1
-    edges[np.ix_(loaded, near_hip, [front])] += (0.3 * length[loaded, None, None, None] * normal[loaded, None, None, :]).astype(edges.dtype)
+    edges[np.ix_(loaded, near_hip, [hit])] += (outward * length[loaded, None, None, None] * normal[loaded, None, None, :]).astype(edges.dtype)
     held = dataclasses.replace(smoothed, trunk_edges=edges)
 
     flagged = load_at_hips(held, kin, side)
