@@ -40,6 +40,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 PHASES = ("setup", "descent", "bottom", "ascent", "lockout")
+#: A crossing that begins right after missing samples must hold this many times
+#: ``hold_s``: a cut to another scene (an end card) shows a few frames of
+#: someone standing, while a lifter lost on the way up stays at the top longer.
+AFTER_GAP_HOLD = 2.0
 
 
 @dataclass(frozen=True)
@@ -159,7 +163,8 @@ class RepCounter:
             self._crossing_low = depth
         self._crossed_samples += 1
         self._crossing_low = min(self._crossing_low, depth)
-        return time_s - self._crossed_since >= self.rule.hold_s
+        hold = self.rule.hold_s * (AFTER_GAP_HOLD if self._crossed_after_gap else 1.0)
+        return time_s - self._crossed_since >= hold
 
     def update(self, time_s: float, depth: float) -> RepEvent | None:
         """Feed one sample; returns the rep completed by it, if any."""

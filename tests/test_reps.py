@@ -98,6 +98,19 @@ def test_top_appearing_after_lost_frames_at_the_end_does_not_count():
     assert run(depth) == []
 
 
+def test_a_short_top_after_lost_frames_is_not_a_rep_until_it_holds():
+    # Live there is no clip end: a cut to an end card after lost frames shows
+    # someone standing for 5 frames (past the debounce), which is no rep
+    # (studio_deadlift_male counted a fifth rep live); a lifter lost on the way
+    # up who then stands at the top for 0.3 s completed one.
+    depth = cycle(45, 1, 0.0, 1.0, stand_frames=10)[:40]
+    lost = np.concatenate([depth, np.full(10, np.nan)])
+    counter = RepCounter(RULE)
+    events = [counter.update(i / 30.0, d) for i, d in enumerate(np.concatenate([lost, np.zeros(5)]))]
+    assert not any(events)
+    assert len(run(np.concatenate([lost, np.zeros(9)]))) == 1
+
+
 def test_bottom_lost_in_a_close_up_is_bridged():
     # A close-up loses the body for 1.2 s at the bottom of each squat; the lifter
     # is seen going down before the gap and coming up after it.
