@@ -401,8 +401,11 @@ def load_at_hips(track: PoseTrack, kin: Kinematics, dorsal: int) -> np.ndarray:
     part of the back onto the buttock (on rendered lifters: ≈ 25° of false
     extension). The sign is the front edge next to the hip (stations
     ``LOAD_STATIONS``) standing out ``LOAD_BULGE`` trunk lengths beyond the
-    belly (``BELLY_STATIONS``); only upright frames count, because in a
-    hinge the thighs lie in front of the hip anyway.
+    belly (``BELLY_STATIONS``), or, filmed a little off side-on, the back's
+    edge there lying ``MIN_BUTTOCK_BULGE`` inside the lower back (a plate
+    cuts into the outline: an upright back always stands out at the buttock).
+    Only upright frames count, because in a hinge the thighs lie in front of
+    the hip anyway.
 
     Parameters
     ----------
