@@ -402,8 +402,9 @@ def load_at_hips(track: PoseTrack, kin: Kinematics, dorsal: int) -> np.ndarray:
     extension). The sign is the front edge next to the hip (stations
     ``LOAD_STATIONS``) standing out ``LOAD_BULGE`` trunk lengths beyond the
     belly (``BELLY_STATIONS``), or, filmed a little off side-on, the back's
-    edge there lying ``MIN_BUTTOCK_BULGE`` inside the lower back (a plate
-    cuts into the outline: an upright back always stands out at the buttock).
+    edge there lying ``MIN_BUTTOCK_BULGE`` inside the lower back with the
+    hips straight and the hands at the hips (a plate cuts into the outline:
+    standing, the back always stands out at the buttock).
     Only upright frames count, because in a hinge the thighs lie in front of
     the hip anyway.
 
@@ -421,7 +422,15 @@ def load_at_hips(track: PoseTrack, kin: Kinematics, dorsal: int) -> np.ndarray:
     front, back = (_hip_bulge(track, side) for side in (1 - dorsal, dorsal))
     with np.errstate(invalid="ignore"):
         upright = np.asarray(kin["trunk_inclination"], np.float64) < LOADED_LEAN_DEG
-        return upright & ((front > LOAD_BULGE) | (back < MIN_BUTTOCK_BULGE))
+        # The buttock's shape is known only with the hips straight (at the bottom
+        # of an upright squat the back's edge there can lie inside the line), and
+        # a plate can only be there with the hands at the hips (below the middle
+        # of the trunk; not a bar on the back).
+        hips_straight = np.asarray(kin["hip_flexion"], np.float64) < STANDING_HIP_FLEXION_DEG
+        mid_trunk = 0.5 * (np.asarray(kin["hip_height"], np.float64) + np.asarray(kin["shoulder_height"], np.float64))
+        hands_low = np.asarray(kin["wrist_height"], np.float64) < mid_trunk
+        cut_in = hips_straight & hands_low & (back < MIN_BUTTOCK_BULGE)
+        return upright & ((front > LOAD_BULGE) | cut_in)
 
 
 def _hip_bulge(track: PoseTrack, side: int) -> np.ndarray:

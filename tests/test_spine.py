@@ -520,6 +520,34 @@ def test_a_load_held_at_the_hips_hides_only_those_frames(flat_and_rounded, where
         assert rep_summary(estimate, kin, rep)["assessable"]
 
 
+def test_a_back_edge_inside_the_line_with_the_hips_bent_is_not_taken_for_a_plate(flat_and_rounded):
+    """At the bottom of an upright squat (trunk < 25°, hips bent) the back's edge
+    next to the hip can lie inside the lower back's line without any plate:
+    those frames stay assessable (butt wink is judged there); so do standing
+    frames with the hands at the shoulders (a bar on the back holds no plate at the hips)."""
+    (smoothed, kin, _, _), _ = flat_and_rounded
+    side, _ = dorsal_side(smoothed, kin)
+    xy = smoothed.xy.astype(np.float64)
+    hip, shoulder = midpoint(xy, "hip"), midpoint(xy, "shoulder")
+    axis = shoulder - hip
+    length = np.linalg.norm(axis, axis=-1)
+    normal = np.stack([-axis[:, 1], axis[:, 0]], axis=-1) / length[:, None] * (1.0 if side == 0 else -1.0)
+    upright = np.flatnonzero(np.asarray(kin["trunk_inclination"]) < 10.0)
+    edges = smoothed.trunk_edges.copy()
+    near_hip = station_fractions(edges.shape[1]) <= 0.1
+    edges[np.ix_(upright, near_hip, [side])] -= (0.2 * length[upright, None, None, None] * normal[upright, None, None, :]).astype(edges.dtype)
+    cut_in = dataclasses.replace(smoothed, trunk_edges=edges)
+    assert load_at_hips(cut_in, kin, side)[upright].all()  # hips straight: a plate
+    hip_flexion = np.asarray(kin["hip_flexion"], np.float64).copy()
+    hip_flexion[upright] = 95.0
+    squatting = dataclasses.replace(kin, signals={**kin.signals, "hip_flexion": hip_flexion})
+    assert not load_at_hips(cut_in, squatting, side).any()
+    wrists = np.asarray(kin["wrist_height"], np.float64).copy()
+    wrists[upright] = np.asarray(kin["shoulder_height"], np.float64)[upright]
+    bar_on_back = dataclasses.replace(kin, signals={**kin.signals, "wrist_height": wrists})
+    assert not load_at_hips(cut_in, bar_on_back, side).any()
+
+
 def test_a_rep_whose_back_is_hidden_lists_its_spine_checks_as_not_judged():
     """The clip supports the spine verdict, but the back's outline is missing in the
     second rep: that rep says which checks it could not judge and why, the first does not."""
