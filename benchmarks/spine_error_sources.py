@@ -47,11 +47,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from formcheck import spine  # noqa: E402
-from formcheck.kinematics import joint_angle  # noqa: E402
 from formcheck.pipeline import analyze_video  # noqa: E402
 from formcheck.synth_eval import LEAN_SHARE_OF_LUMBAR, aligned_frames, true_landmark_hip_angle  # noqa: E402
 from formcheck.filters import nan_median_filter, smooth_track  # noqa: E402
-from formcheck.kinematics import compute_kinematics, midpoint  # noqa: E402
+from formcheck.kinematics import compute_kinematics, joint_angle, midpoint  # noqa: E402
 from formcheck.pelvis import silhouette_hip  # noqa: E402
 from formcheck.synth import SynthTruth  # noqa: E402
 from formcheck.track import PoseTrack  # noqa: E402

@@ -438,8 +438,7 @@ def _hip_bulge(track: PoseTrack, side: int) -> np.ndarray:
     beyond the same side at the belly or lower back (``BELLY_STATIONS``), in trunk lengths."""
     _, depth, _ = edge_profile(track, side)
     u = station_fractions(depth.shape[1])
-    near_hip = (u >= LOAD_STATIONS[0] - 1e-9) & (u <= LOAD_STATIONS[1] + 1e-9)
-    belly = (u >= BELLY_STATIONS[0] - 1e-9) & (u <= BELLY_STATIONS[1] + 1e-9)
+    near_hip, belly = _in_range(u, LOAD_STATIONS), _in_range(u, BELLY_STATIONS)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # frames without a mask
         return np.nanmedian(depth[:, near_hip], axis=1) - np.nanmedian(depth[:, belly], axis=1)
