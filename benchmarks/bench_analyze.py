@@ -22,14 +22,14 @@ from pathlib import Path
 import av
 import cv2
 
-from formcheck.analysis import analyze_track
-from formcheck.overlay import draw_skeleton
-from formcheck.pipeline import OVERLAY_MAX_SIDE, analyze_video
-from formcheck.pose import LifterSelector, PoseEstimator, PoseOptions
-from formcheck.source import prefetch, read_frames
-from formcheck.spine import with_placed_hip
-from formcheck.track import PoseFrame, PoseTrack
-from formcheck.writer import frame_size_for
+from formcheck.analysis.offline import analyze_track
+from formcheck.render.draw import draw_skeleton
+from formcheck.apps.analyze import OVERLAY_MAX_SIDE, analyze_video
+from formcheck.pose.estimator import LifterSelector, PoseEstimator, PoseOptions
+from formcheck.io.video import prefetch, read_frames
+from formcheck.spine.estimate import with_placed_hip
+from formcheck.pose.track import PoseFrame, PoseTrack
+from formcheck.io.writer import frame_size_for
 
 # A vertical phone video (608×1080), the common case.
 SHARED_CLIP = Path(__file__).resolve().parents[2] / "shared/clips/squat/gym_back_squat_side_reps.mp4"
@@ -89,7 +89,7 @@ def main() -> int:
         report = analyze_video(video, tmp / "full", html=False)
         full_s = time.perf_counter() - full_start
         html_start = time.perf_counter()
-        from formcheck.html_report import write_html_report
+        from formcheck.render.html import write_html_report
 
         write_html_report(tmp / "full")
         html_s = time.perf_counter() - html_start

@@ -32,10 +32,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import formcheck.pipeline  # noqa: F401  (imported up front: the in-process timings exclude import time)
-from formcheck.batch import CACHE_DIR, run_batch
-from formcheck.batch_video import STILLS_DIR
-from formcheck.html_report import write_html_report
+import formcheck.apps.analyze  # noqa: F401  (imported up front: the in-process timings exclude import time)
+from formcheck.apps.coach.batch import CACHE_DIR, run_batch
+from formcheck.apps.coach.video import STILLS_DIR
+from formcheck.render.html import write_html_report
 
 CLIPS = Path(__file__).resolve().parents[2] / "shared" / "clips"
 DEFAULT_CLIPS = (
@@ -133,7 +133,7 @@ def main() -> int:
         html = time.perf_counter() - start
         print(f"{'  of which report.html pages (re-timed)':42s} {html:7.2f} s")
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "formcheck.batch", clients, "--out", str(tmp / "nv"), "--no-video",
+        subprocess.run([sys.executable, "-m", "formcheck.apps.coach.batch", clients, "--out", str(tmp / "nv"), "--no-video",
                         "--force", "--quiet"], check=False, stdout=subprocess.DEVNULL)
         command = time.perf_counter() - start
         print(f"{'--no-video --force, cached (fresh command)':42s} {command:7.2f} s wall")

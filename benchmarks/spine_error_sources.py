@@ -7,7 +7,7 @@ Usage::
 
 For every side-view deadlift track of the grid (``<out>/tracks/*.npz`` with
 its ``*.truth.npz``) and every frame leaning ≥ 25° (the loaded frames the
-lumbar-flexion check judges), the back-outline kink (:mod:`formcheck.spine`)
+lumbar-flexion check judges), the back-outline kink (:mod:`formcheck.spine.estimate`)
 is computed with the hip→shoulder line placed by
 
 * ``model``: the pose model's hip and shoulder (what the analyser does),
@@ -15,7 +15,7 @@ is computed with the hip→shoulder line placed by
 * ``true shoulder``: the model's hip, the true shoulder,
 * ``true both``: the true hip and shoulder,
 * ``placed hip``: the hip placed from the back's outline
-  (:func:`formcheck.pelvis.silhouette_hip`, what the deadlift uses), the
+  (:func:`formcheck.spine.pelvis.silhouette_hip`, what the deadlift uses), the
   model's shoulder,
 
 always on the model's own silhouette edges. Each variant is fitted as
@@ -46,14 +46,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from formcheck import spine  # noqa: E402
-from formcheck.pipeline import analyze_video  # noqa: E402
-from formcheck.synth_eval import LEAN_SHARE_OF_LUMBAR, aligned_frames, true_landmark_hip_angle  # noqa: E402
-from formcheck.filters import nan_median_filter, smooth_track  # noqa: E402
-from formcheck.kinematics import compute_kinematics, joint_angle, midpoint  # noqa: E402
-from formcheck.pelvis import silhouette_hip  # noqa: E402
+from formcheck.spine import estimate as spine  # noqa: E402
+from formcheck.apps.analyze import analyze_video  # noqa: E402
+from formcheck.apps.synth_eval import LEAN_SHARE_OF_LUMBAR, aligned_frames, true_landmark_hip_angle  # noqa: E402
+from formcheck.pose.filters import nan_median_filter, smooth_track  # noqa: E402
+from formcheck.measure.kinematics import compute_kinematics, joint_angle, midpoint  # noqa: E402
+from formcheck.spine.pelvis import silhouette_hip  # noqa: E402
 from formcheck.synth import SynthTruth  # noqa: E402
-from formcheck.track import PoseTrack  # noqa: E402
+from formcheck.pose.track import PoseTrack  # noqa: E402
 
 #: Conditions that are not side-view deadlifts (or where the spine is withheld).
 SKIP = {"yaw30", "yaw45", "yaw60", "front", "h150", "squat"}

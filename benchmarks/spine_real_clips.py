@@ -29,18 +29,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from formcheck.exercises import EXERCISES  # noqa: E402
-from formcheck.faults import RepContext  # noqa: E402
-from formcheck.filters import smooth_track  # noqa: E402
-from formcheck.kinematics import compute_kinematics  # noqa: E402
-from formcheck.reps import segment_reps  # noqa: E402
-from formcheck.spine import (  # noqa: E402
+from formcheck.faults.core import RepContext  # noqa: E402
+from formcheck.pose.filters import smooth_track  # noqa: E402
+from formcheck.measure.kinematics import compute_kinematics  # noqa: E402
+from formcheck.reps.counter import segment_reps  # noqa: E402
+from formcheck.spine.estimate import (  # noqa: E402
     SPINE_THRESHOLDS,
     check_lockout_hyperextension,
     check_lumbar_flexion,
     estimate_spine,
     rep_summary,
 )  # noqa: E402
-from formcheck.track import PoseTrack  # noqa: E402
+from formcheck.pose.track import PoseTrack  # noqa: E402
 
 
 def clip_label(row: dict) -> str:
@@ -73,8 +73,8 @@ def load_track(clip: str, clips_dir: Path, cache: Path) -> PoseTrack:
     cached = cache / f"{folder}__{Path(name).stem}.npz"
     if cached.exists():
         return PoseTrack.load(cached)
-    from formcheck.pose import PoseOptions, estimate_track
-    from formcheck.source import read_frames
+    from formcheck.pose.estimator import PoseOptions, estimate_track
+    from formcheck.io.video import read_frames
 
     track = estimate_track(read_frames(clips_dir / clip), PoseOptions(), meta={"source": str(clips_dir / clip)})
     track.save(cached)

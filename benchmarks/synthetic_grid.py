@@ -7,9 +7,9 @@ Usage::
     python benchmarks/synthetic_grid.py --only nominal,yaw30 --workers 2 --out /tmp/grid
 
 Every case renders a clip (:func:`formcheck.synth.write_clip`), runs it
-through :func:`formcheck.pipeline.analyze_video` (the real pose model, no
+through :func:`formcheck.apps.analyze.analyze_video` (the real pose model, no
 annotated video) and scores the report against the clip's truth
-(:mod:`formcheck.synth_eval`). Cases run in ``--workers`` processes (one pose
+(:mod:`formcheck.apps.synth_eval`). Cases run in ``--workers`` processes (one pose
 model each). Each finished case is appended to ``<out>/results.jsonl``; a
 rerun skips cases already there (same spec → same name), so ``--mode spine``
 after the grid costs nothing. Use ``--fresh`` after changing the analyser.
@@ -42,7 +42,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from formcheck import synth_eval as se  # noqa: E402
+from formcheck.apps import synth_eval as se  # noqa: E402
 
 # ---------------------------------------------------------------- the grid
 #: Lumbar flexion levels (degrees), one clip each. Neutral appears several times
@@ -244,7 +244,7 @@ def rescore_cases(cases: list[Case], out: Path) -> list[se.ClipEval]:
             fresh[case.name] = r
     old.update(fresh)
     text = "".join(json.dumps(r.to_dict()) + "\n" for r in old.values())
-    from formcheck.fileio import write_text_atomic
+    from formcheck.io.files import write_text_atomic
 
     write_text_atomic(results_path, text)
     print(f"re-scored {len(fresh)} of {len(cases)} cases from {out / 'tracks'}")

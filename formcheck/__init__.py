@@ -11,8 +11,8 @@ __version__ = "0.1.0"
 
 def analyze(path, out_dir=None, **kwargs):
     """Analyse a video file (or a saved ``.npz`` landmark track); see
-    :func:`formcheck.pipeline.analyze_video`."""
-    from formcheck.pipeline import analyze_video
+    :func:`formcheck.apps.analyze.analyze_video`."""
+    from formcheck.apps.analyze import analyze_video
 
     return analyze_video(path, out_dir=out_dir, **kwargs)
 

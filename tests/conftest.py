@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from formcheck import landmarks as lm
-from formcheck.track import TRUNK_STATIONS, PoseTrack
+from formcheck.pose import landmarks as lm
+from formcheck.pose.track import TRUNK_STATIONS, PoseTrack
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CLIPS = SHARED / "clips"

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from conftest import cycle, stick_track
-from formcheck.analysis import AnalysisOptions, analyze_track
-from formcheck.report import SCHEMA_VERSION
-from formcheck.streaming import StreamingAnalyzer
+from formcheck.analysis.offline import AnalysisOptions, analyze_track
+from formcheck.analysis.report import SCHEMA_VERSION
+from formcheck.analysis.streaming import StreamingAnalyzer
 
 
 def test_squat_is_recognised_and_counted(squat_track):
@@ -79,7 +79,7 @@ def test_report_json_and_angles_csv(tmp_path, squat_track):
 
 
 def test_no_person_gives_a_report_that_says_so():
-    from formcheck.track import PoseFrame, PoseTrack
+    from formcheck.pose.track import PoseFrame, PoseTrack
 
     track = PoseTrack.from_frames([PoseFrame.empty(i / 30) for i in range(30)], (640, 480))
     report = analyze_track(track)

@@ -21,8 +21,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from formcheck import batch, batch_pool, history
-from formcheck.batch import Job, Settings, discover_jobs, run_batch
+from formcheck.apps.coach import batch
+from formcheck.apps.coach import pool as batch_pool
+from formcheck.apps.coach import history
+from formcheck.apps.coach.batch import Job, Settings, discover_jobs, run_batch
 
 SMALL = dict(setup_s=0.5, image_size=(320, 240), focal_px=400.0, supersample=1)
 ODD_CLIENT = 'ben & <co> "x"'  # must come out escaped in the HTML index
@@ -128,7 +130,7 @@ def test_bad_manifest_and_missing_profile_support_are_clear_errors(tmp_path):
     with pytest.raises(batch.InputError, match="bench press"):
         discover_jobs([], manifest=bad)
     try:
-        import formcheck.profiles  # noqa: F401
+        import formcheck.exercises.profiles  # noqa: F401
     except ImportError:
         with pytest.raises(batch.FormcheckError, match="profiles are not supported yet"):
             batch.load_thresholds(tmp_path / "p.toml")
@@ -226,13 +228,13 @@ def test_rerun_skips_finished_videos_and_new_settings_reuse_cached_landmarks(loc
     assert again.skipped == len(ok) and again.analysed == 0
     assert len(again.errors) == 2  # error entries are retried, and fail again
 
-    import formcheck.pipeline
-    import formcheck.source
+    import formcheck.apps.analyze
+    import formcheck.io.video
 
     def no_pose_model(*args, **kwargs):
         raise AssertionError("the pose model ran although the landmarks were cached")
 
-    monkeypatch.setattr(formcheck.pipeline, "estimate_track", no_pose_model)
+    monkeypatch.setattr(formcheck.apps.analyze, "estimate_track", no_pose_model)
     redo = run_batch([str(clients)], out, workers=0, quiet=True, video=False, force=True)
     redone = {r["set_id"]: r for r in redo.records if r["status"] == "ok"}
     assert set(redone) == set(ok) and all(r["landmarks_from_cache"] for r in redone.values())
@@ -246,7 +248,7 @@ def test_rerun_skips_finished_videos_and_new_settings_reuse_cached_landmarks(loc
     def no_decoding(*args, **kwargs):
         raise AssertionError("a video was decoded although its key frames were cached")
 
-    monkeypatch.setattr(formcheck.source, "read_frames", no_decoding)
+    monkeypatch.setattr(formcheck.io.video, "read_frames", no_decoding)
     forked = run_batch([str(clients)], out, workers=2, quiet=True, video=False, force=True)
     assert [r["set_id"] for r in forked.records] == [r["set_id"] for r in redo.records]
     assert all(r["landmarks_from_cache"] for r in forked.records if r["status"] == "ok")
@@ -272,7 +274,7 @@ def test_sigkill_mid_batch_then_rerun_reports_every_video_exactly_once(clients, 
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target)
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "formcheck.batch", str(inputs), "--out", str(out), "--workers", "1", "--quiet"]
+    command = [sys.executable, "-m", "formcheck.apps.coach.batch", str(inputs), "--out", str(out), "--workers", "1", "--quiet"]
     # Run outside the checkout so the installed package (with its bundled model) is imported.
     process = subprocess.Popen(
         command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path

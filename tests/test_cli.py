@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import cycle, stick_track
-from formcheck.cli import main
+from formcheck.apps.cli import main
 
 
 def formcheck(*args, cwd=None):

@@ -22,12 +22,12 @@ import numpy as np
 import pytest
 
 from conftest import CLIPS, needs_shared
-from formcheck import landmarks as lm
-from formcheck.analysis import AnalysisOptions, analyze_track, set_summary
+from formcheck.pose import landmarks as lm
+from formcheck.analysis.offline import AnalysisOptions, analyze_track, set_summary
 from formcheck.exercises import EXERCISES, get_exercise
-from formcheck.exercises.catalogue import CATALOGUE, TIERS, cue_sort_key
-from formcheck.report import RepResult
-from formcheck.faults import Fault
+from formcheck.faults.catalogue import CATALOGUE, TIERS, cue_sort_key
+from formcheck.analysis.report import RepResult
+from formcheck.faults.core import Fault
 from formcheck.synth import SynthSpec, make_track
 from formcheck.synth.motion import PHASE_CODE
 from formcheck.synth.tracks import TrackNoise, synthetic_track
@@ -358,7 +358,7 @@ def labels():
 
 @pytest.fixture(scope="module")
 def real_track(tmp_path_factory):
-    from formcheck.evaluate import track_for
+    from formcheck.apps.evaluate import track_for
 
     cache = tmp_path_factory.mktemp("exercise-tracks")
     return lambda clip: track_for(CLIPS / clip, cache)
@@ -372,7 +372,7 @@ def real(real_track):
 @needs_shared
 @pytest.mark.parametrize("clip, words, code", REAL_FAULTS)
 def test_labelled_real_faults_fire(clip, words, code, labels, real):
-    from formcheck.evaluate import labelled_codes
+    from formcheck.apps.evaluate import labelled_codes
 
     assert words in labels[clip]["faults_seen"]
     assert code in labelled_codes(labels[clip]["faults_seen"], "deadlift")
@@ -398,7 +398,7 @@ def test_labelled_shallow_squats_and_deep_coach_squats(labels, real_track):
     coach's squats that go clearly below parallel are not flagged even then. By
     default the labelled clip (−2° and +4°) reads within the band a parallel
     squat reads (``PARALLEL_READS_UP_TO_DEG``): not flagged there, a known miss."""
-    from formcheck.profiles import load_profile
+    from formcheck.exercises.profiles import load_profile
 
     strict = load_profile("strict")
     shallow, deep = "squat/home_squat_shallow_oblique.mp4", "squat/coach_pvc_front_squat.mp4"
@@ -428,7 +428,7 @@ def test_real_hinges_are_recognised_and_counted(clip, exercise, labels, real):
 
 # ---------------------------------------------------------------- formcheck eval: the per-fault table
 def test_label_words_map_to_fault_codes():
-    from formcheck.evaluate import expected_exercise, labelled_codes
+    from formcheck.apps.evaluate import expected_exercise, labelled_codes
 
     assert labelled_codes('rounded back (caption "rounded")', "deadlift") == {"lumbar_flexion"}
     assert labelled_codes("rounded back", "squat") == {"butt_wink"}
@@ -445,7 +445,7 @@ def test_eval_prints_a_confusion_table_per_fault(tmp_path):
     import hashlib
     import io
 
-    from formcheck.evaluate import run_eval
+    from formcheck.apps.evaluate import run_eval
 
     cache = tmp_path / "cache"
     cache.mkdir()

@@ -1,13 +1,13 @@
-"""Tests for formcheck.fileio: atomic replacement, cleanup on failure, permissions."""
+"""Tests for formcheck.io.files: atomic replacement, cleanup on failure, permissions."""
 
 import stat
 
 import numpy as np
 import pytest
 
-from formcheck.fileio import atomic_file, atomic_path, default_file_mode, write_text_atomic
+from formcheck.io.files import atomic_file, atomic_path, default_file_mode, write_text_atomic
 from conftest import stick_track
-from formcheck.track import PoseTrack
+from formcheck.pose.track import PoseTrack
 
 
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):

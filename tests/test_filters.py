@@ -1,6 +1,6 @@
 import numpy as np
 
-from formcheck.filters import OneEuroFilter, hampel_mask, interpolate_gaps, smooth_offline
+from formcheck.pose.filters import OneEuroFilter, hampel_mask, interpolate_gaps, smooth_offline
 
 
 def test_hampel_flags_single_frame_spike_only():

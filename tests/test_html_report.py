@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 
 from conftest import CLIPS, needs_shared
-from formcheck.analysis import analyze_track
+from formcheck.analysis.offline import analyze_track
 from formcheck.errors import InputError
-from formcheck.html_report import (
+from formcheck.render.html import (
     CSP,
     add_arguments,
     pick_key_frames,
@@ -30,7 +30,7 @@ from formcheck.html_report import (
     verdict_sentence,
     write_html_report,
 )
-from formcheck.plots import PANELS, SEVERITY_COLORS, signals_svg
+from formcheck.render.plots import PANELS, SEVERITY_COLORS, signals_svg
 from formcheck.synth import SynthSpec, make_track, write_clip
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -266,9 +266,9 @@ def test_report_command(tmp_path, squat_report, capsys):
 
 
 def test_key_frames_from_the_still_cache_need_no_video(tmp_path, monkeypatch):
-    import formcheck.source
-    from formcheck.pipeline import analyze_video
-    from formcheck.track import PoseTrack
+    import formcheck.io.video
+    from formcheck.apps.analyze import analyze_video
+    from formcheck.pose.track import PoseTrack
 
     clip = tmp_path / "squat.mp4"
     write_clip(clip, SynthSpec("squat", reps=2, setup_s=0.5, supersample=1))
@@ -283,7 +283,7 @@ def test_key_frames_from_the_still_cache_need_no_video(tmp_path, monkeypatch):
         raise AssertionError("the video was decoded although its key frames were cached")
 
     with monkeypatch.context() as patch:
-        patch.setattr(formcheck.source, "read_frames", no_decoding)
+        patch.setattr(formcheck.io.video, "read_frames", no_decoding)
         again = write_html_report(out, still_cache=cache).read_text(encoding="utf-8")
     assert [img["src"] for img in parse(again).all("img") if img["src"].startswith("data:image/jpeg")] == stills
     assert again == first
@@ -334,7 +334,7 @@ def screenshot(page: Path, tmp_path: Path, height: int = 3000) -> tuple[np.ndarr
 
 @needs_chromium
 def test_hostile_file_name_runs_no_script_in_chromium(tmp_path):
-    from formcheck.pipeline import analyze_video
+    from formcheck.apps.analyze import analyze_video
 
     clip = tmp_path / HOSTILE_NAME
     write_clip(clip, SynthSpec("squat", reps=2, setup_s=0.5, supersample=1))
@@ -357,7 +357,7 @@ def test_hostile_file_name_runs_no_script_in_chromium(tmp_path):
 @needs_shared
 @needs_chromium
 def test_real_clip_report_renders_in_chromium(tmp_path):
-    from formcheck.pipeline import analyze_video
+    from formcheck.apps.analyze import analyze_video
 
     clip = CLIPS / "deadlift" / "studio_deadlift_reps.mp4"
     out = tmp_path / "out"

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from conftest import stick_track
-from formcheck.kinematics import camera_view, compute_kinematics, joint_angle
+from formcheck.measure.kinematics import camera_view, compute_kinematics, joint_angle
 
 
 def test_joint_angle_right_angle():

@@ -23,14 +23,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from formcheck import display, framing, live
-from formcheck.framing import FramingCheck, framing_problem
-from formcheck.live import hip_above_knee_deg
-from formcheck.voice import Voice
-from formcheck.pipeline import analyze_video
-from formcheck.source import probe
+from formcheck.apps.live import display
+from formcheck.apps.live import framing
+from formcheck.apps.live import session as live
+from formcheck.apps.live.framing import FramingCheck, framing_problem
+from formcheck.apps.live.session import hip_above_knee_deg
+from formcheck.apps.live.voice import Voice
+from formcheck.apps.analyze import analyze_video
+from formcheck.io.video import probe
 from formcheck.synth import SynthSpec, SynthTruth, write_clip
-from formcheck.track import PoseFrame, PoseTrack
+from formcheck.pose.track import PoseFrame, PoseTrack
 
 from conftest import cycle, stick_track
 
@@ -52,7 +54,7 @@ def offline(squat_clip) -> dict:
 
 def run_live(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "formcheck.live", *args],
+        [sys.executable, "-m", "formcheck.apps.live.session", *args],
         capture_output=True, text=True, timeout=timeout, env=env, cwd=Path.home(),
     )
 
@@ -225,7 +227,7 @@ def test_window_shows_the_overlay_and_obeys_keys(squat_clip, xvfb_display, tmp_p
     env = {**os.environ, "DISPLAY": xvfb_display}
     env.pop("WAYLAND_DISPLAY", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "formcheck.live", "--source", str(squat_clip), "--record", str(out)],
+        [sys.executable, "-m", "formcheck.apps.live.session", "--source", str(squat_clip), "--record", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=Path.home(),
     )
     try:

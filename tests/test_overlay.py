@@ -1,4 +1,4 @@
-"""Tests for formcheck.overlay: each annotator draws where it should, and shrugs off NaN."""
+"""Tests for formcheck.render.draw: each annotator draws where it should, and shrugs off NaN."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-from formcheck.landmarks import LEFT_HIP, LEFT_SHOULDER, NUM_LANDMARKS, RIGHT_SHOULDER
-from formcheck.overlay import (
+from formcheck.pose.landmarks import LEFT_HIP, LEFT_SHOULDER, NUM_LANDMARKS, RIGHT_SHOULDER
+from formcheck.render.draw import (
     AMBER,
     GREEN,
     RED,

@@ -1,5 +1,5 @@
-"""Tests of the hip placed from the back's outline (formcheck.pelvis) and of the
-outlines the pose stage stores for it (formcheck.silhouette.trunk_outlines_from_mask).
+"""Tests of the hip placed from the back's outline (formcheck.spine.pelvis) and of the
+outlines the pose stage stores for it (formcheck.pose.silhouette.trunk_outlines_from_mask).
 
 The lifter here is a drawn silhouette: a trunk and a buttock that turn rigidly
 about the true hip, on a fixed thigh. The "model" hip slides up the trunk as
@@ -13,11 +13,11 @@ import cv2
 import numpy as np
 import pytest
 
-from formcheck import landmarks as lm
-from formcheck.pelvis import silhouette_hip
-from formcheck.silhouette import OUTLINE_ARC, OUTLINE_START, trunk_outlines_from_mask
-from formcheck.spine import MODEL_HIP, PLACED_HIP, estimate_spine
-from formcheck.track import OUTLINE_POINTS, TRUNK_STATIONS, PoseTrack
+from formcheck.pose import landmarks as lm
+from formcheck.spine.pelvis import silhouette_hip
+from formcheck.pose.silhouette import OUTLINE_ARC, OUTLINE_START, trunk_outlines_from_mask
+from formcheck.spine.estimate import MODEL_HIP, PLACED_HIP, estimate_spine
+from formcheck.pose.track import OUTLINE_POINTS, TRUNK_STATIONS, PoseTrack
 
 TRUNK_PX = 160.0
 HIP = np.array([320.0, 300.0])
@@ -178,10 +178,10 @@ def test_without_outlines_the_model_hip_and_its_calibration_are_kept():
 
 
 def test_spine_falls_back_to_the_model_hip_calibration_without_outlines():
-    from formcheck.filters import smooth_track
-    from formcheck.kinematics import compute_kinematics
+    from formcheck.pose.filters import smooth_track
+    from formcheck.measure.kinematics import compute_kinematics
 
-    from formcheck.spine import dorsal_side
+    from formcheck.spine.estimate import dorsal_side
 
     track, _ = _lifter_track(with_outlines=False)
     smoothed = smooth_track(track)
@@ -202,9 +202,9 @@ def test_the_deadlift_places_the_hip_and_the_squat_keeps_the_models():
 
 
 def test_the_hip_placed_once_and_stored_gives_the_same_spine_as_placing_it_again(tmp_path):
-    from formcheck.filters import smooth_track
-    from formcheck.kinematics import compute_kinematics
-    from formcheck.spine import PLACED_HIP_VERSION, placed_hip, with_placed_hip
+    from formcheck.pose.filters import smooth_track
+    from formcheck.measure.kinematics import compute_kinematics
+    from formcheck.spine.estimate import PLACED_HIP_VERSION, placed_hip, with_placed_hip
 
     track, _ = _lifter_track()
     stored = with_placed_hip(track)
@@ -242,9 +242,9 @@ def test_a_placed_hip_that_pulls_the_line_off_the_back_gives_way_to_the_models()
     import sys
     from pathlib import Path
 
-    from formcheck.filters import smooth_track
-    from formcheck.kinematics import compute_kinematics, midpoint
-    from formcheck.spine import PLACED_HIP_VERSION
+    from formcheck.pose.filters import smooth_track
+    from formcheck.measure.kinematics import compute_kinematics, midpoint
+    from formcheck.spine.estimate import PLACED_HIP_VERSION
 
     sys.path.insert(0, str(Path(__file__).parent))
     from test_spine import synthetic_track

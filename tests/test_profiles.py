@@ -8,11 +8,11 @@ import sys
 
 import pytest
 
-from formcheck.analysis import AnalysisOptions, analyze_track
+from formcheck.analysis.offline import AnalysisOptions, analyze_track
 from formcheck.errors import InputError
 from formcheck.exercises import EXERCISES
-from formcheck.exercises.catalogue import entry
-from formcheck.profiles import BUNDLED, ProfileError, bundled_path, load_profile, merged, render_profile
+from formcheck.faults.catalogue import entry
+from formcheck.exercises.profiles import BUNDLED, ProfileError, bundled_path, load_profile, merged, render_profile
 from formcheck.synth import SynthSpec, make_track
 
 
@@ -119,7 +119,7 @@ def test_render_round_trips(tmp_path):
 
 
 def test_printing_a_bundled_profile_to_copy_it():
-    result = subprocess.run([sys.executable, "-m", "formcheck.profiles", "beginner"], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "formcheck.exercises.profiles", "beginner"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout == bundled_path("beginner").read_text()
-    result = subprocess.run([sys.executable, "-m", "formcheck.profiles", "nope"], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "formcheck.exercises.profiles", "nope"], capture_output=True, text=True)
     assert result.returncode == 2 and "no bundled profile" in result.stderr

@@ -6,8 +6,8 @@ import csv
 import pytest
 
 from conftest import CLIPS, needs_shared
-from formcheck.analysis import AnalysisOptions, analyze_track
-from formcheck.evaluate import track_for
+from formcheck.analysis.offline import AnalysisOptions, analyze_track
+from formcheck.apps.evaluate import track_for
 
 pytestmark = needs_shared
 

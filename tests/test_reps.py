@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from conftest import cycle
-from formcheck.reps import RepCounter, RepRule, segment_reps
+from formcheck.reps.counter import RepCounter, RepRule, segment_reps
 
 RULE = RepRule(style="up_down_up", enter=0.5, exit=0.2, min_rep_s=0.6)
 

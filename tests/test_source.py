@@ -1,4 +1,4 @@
-"""Tests for formcheck.source: decoding, timestamps, rotation, bad input, prefetch, live sources."""
+"""Tests for formcheck.io.video: decoding, timestamps, rotation, bad input, prefetch, live sources."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from formcheck.errors import InputError
-from formcheck.source import (
+from formcheck.io.video import (
     CameraSource,
     FrameTimes,
     MonotonicMs,
@@ -287,7 +287,7 @@ def test_truncation_is_logged_without_a_callback(tmp_path, caplog):
     data = path.read_bytes()
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(data[: int(len(data) * 0.7)])
-    with caplog.at_level("WARNING", logger="formcheck.source"):
+    with caplog.at_level("WARNING", logger="formcheck.io.video"):
         frames = list(read_frames(cut))
     assert len(frames) < 40
     assert any("truncated" in record.getMessage() for record in caplog.records)

@@ -1,4 +1,4 @@
-"""Tests of the spine stage (formcheck.spine).
+"""Tests of the spine stage (formcheck.spine.estimate).
 
 Synthetic lifters: a side-view body drawn as a filled silhouette with a
 controlled curve of the back (lumbar lordosis, thoracic kyphosis, lumbar
@@ -21,13 +21,13 @@ import cv2
 import numpy as np
 import pytest
 
-from formcheck import landmarks as lm
+from formcheck.pose import landmarks as lm
 from formcheck.exercises import EXERCISES
-from formcheck.faults import RepContext
-from formcheck.filters import smooth_track
-from formcheck.kinematics import compute_kinematics, midpoint
-from formcheck.reps import Rep, segment_reps
-from formcheck.spine import (
+from formcheck.faults.core import RepContext
+from formcheck.pose.filters import smooth_track
+from formcheck.measure.kinematics import compute_kinematics, midpoint
+from formcheck.reps.counter import Rep, segment_reps
+from formcheck.spine.estimate import (
     SPINE_THRESHOLDS,
     check_butt_wink,
     check_lockout_hyperextension,
@@ -40,10 +40,10 @@ from formcheck.spine import (
     rep_summary,
     station_fractions,
 )
-from formcheck.track import TRUNK_STATIONS, PoseTrack
+from formcheck.pose.track import TRUNK_STATIONS, PoseTrack
 
 try:
-    from formcheck.silhouette import trunk_edges_from_mask
+    from formcheck.pose.silhouette import trunk_edges_from_mask
 except ImportError:  # pragma: no cover - the pose stage's helper is missing
     trunk_edges_from_mask = None
 
@@ -181,7 +181,7 @@ def _edges(mask, xy):
     shoulder = 0.5 * (xy[lm.LEFT_SHOULDER] + xy[lm.RIGHT_SHOULDER])
     if trunk_edges_from_mask is not None:
         return trunk_edges_from_mask(mask, hip, shoulder)
-    pytest.skip("formcheck.silhouette.trunk_edges_from_mask is missing")
+    pytest.skip("formcheck.pose.silhouette.trunk_edges_from_mask is missing")
 
 
 def deadlift_schedule(reps=2, lean_peak=75.0):
@@ -462,8 +462,8 @@ def real_spines():
     if not (clips / "LABELS.csv").exists():
         pytest.skip(f"real clips not available ({clips} is absent)")
     labels = {row["clip"]: row for row in csv.DictReader(open(clips / "LABELS.csv", newline=""))}
-    from formcheck.pose import PoseOptions, estimate_track
-    from formcheck.source import read_frames
+    from formcheck.pose.estimator import PoseOptions, estimate_track
+    from formcheck.io.video import read_frames
 
     out = {}
     for clip, label in REAL_CLIPS.items():
@@ -551,7 +551,7 @@ def test_a_back_edge_inside_the_line_with_the_hips_bent_is_not_taken_for_a_plate
 def test_a_rep_whose_back_is_hidden_lists_its_spine_checks_as_not_judged():
     """The clip supports the spine verdict, but the back's outline is missing in the
     second rep: that rep says which checks it could not judge and why, the first does not."""
-    from formcheck.analysis import AnalysisOptions, analyze_track
+    from formcheck.analysis.offline import AnalysisOptions, analyze_track
 
     track = synthetic_track(30.0)
     first = analyze_track(track, AnalysisOptions(exercise="deadlift"))

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import pytest
 
-from formcheck.analysis import AnalysisOptions, analyze_track
-from formcheck.evaluate import track_for
-from formcheck.faults import Threshold
+from formcheck.analysis.offline import AnalysisOptions, analyze_track
+from formcheck.apps.evaluate import track_for
+from formcheck.faults.core import Threshold
 from formcheck.synth import SynthSpec, write_clip
 
 #: Two reps after a short stand; the same seed gives the same lifter, room and clothes.

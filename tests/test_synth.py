@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from formcheck import landmarks as lm
-from formcheck.silhouette import trunk_edges_from_mask
+from formcheck.pose import landmarks as lm
+from formcheck.pose.silhouette import trunk_edges_from_mask
 from formcheck.synth import SynthSpec, SynthTruth, TrackNoise, make_truth, synthetic_track, write_clip
 from formcheck.synth import body as bm
 from formcheck.synth.__main__ import build_parser, main
@@ -17,7 +17,7 @@ from formcheck.synth.camera import Camera
 from formcheck.synth.motion import PHASE_CODE, Motion, generate, lumbar_lean_gain
 from formcheck.synth.reference_cycle import normalised_shape
 from formcheck.synth.render import Renderer, Style
-from formcheck.track import TRUNK_STATIONS
+from formcheck.pose.track import TRUNK_STATIONS
 
 DIMS = bm.BodyDims.from_height(1.75)
 

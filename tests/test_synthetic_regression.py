@@ -3,7 +3,7 @@
 
 Each case renders a one-rep deadlift (≈ 8 s of video), runs it through
 ``pipeline.analyze_video`` with the real pose model and scores the report
-against the clip's ground truth (:mod:`formcheck.synth_eval`). Together
+against the clip's ground truth (:mod:`formcheck.apps.synth_eval`). Together
 ≈ 25–40 s on two cores.
 """
 
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from formcheck.synth import SynthSpec
-from formcheck.synth_eval import (
+from formcheck.apps.synth_eval import (
     RepEval,
     auc,
     detection_floor,

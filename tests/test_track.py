@@ -3,7 +3,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from formcheck.track import OUTLINE_POINTS, PoseFrame, PoseTrack
+from formcheck.pose.track import OUTLINE_POINTS, PoseFrame, PoseTrack
 
 
 def test_save_load_round_trip(tmp_path, squat_track):

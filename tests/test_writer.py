@@ -1,4 +1,4 @@
-"""Tests for formcheck.writer: H.264 round trip, atomic output, fallback."""
+"""Tests for formcheck.io.writer: H.264 round trip, atomic output, fallback."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
-from formcheck import writer as writer_module
-from formcheck.writer import VideoWriter, frame_size_for
+from formcheck.io import writer as writer_module
+from formcheck.io.writer import VideoWriter, frame_size_for
 
 
 def grey_level(index: int) -> int:
@@ -216,7 +216,7 @@ def test_mp4v_codec_via_opencv(tmp_path):
 def test_falls_back_to_mp4v_without_libx264(tmp_path, monkeypatch, caplog):
     monkeypatch.setattr(writer_module, "h264_available", lambda: False)
     path = tmp_path / "out.mp4"
-    with caplog.at_level(logging.WARNING, logger="formcheck.writer"):
+    with caplog.at_level(logging.WARNING, logger="formcheck.io.writer"):
         with VideoWriter(path, fps=30, size=(64, 48)) as video:
             for i in range(4):
                 video.write(grey_frame(i, (64, 48)))

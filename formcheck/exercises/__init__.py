@@ -31,7 +31,7 @@ import numpy as np
 
 from formcheck.exercises import deadlift, good_morning, kettlebell_swing, rdl, squat
 from formcheck.exercises.base import Exercise
-from formcheck.reps import Rep, segment_reps
+from formcheck.reps.counter import Rep, segment_reps
 
 EXERCISES: dict[str, Exercise] = {
     e.name: e for e in (squat.EXERCISE, deadlift.EXERCISE, rdl.EXERCISE, good_morning.EXERCISE, kettlebell_swing.EXERCISE)

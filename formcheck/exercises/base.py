@@ -8,7 +8,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from formcheck.faults import (  # noqa: F401  (finite … sustained_min: the plug-ins import them from here too)
+from formcheck.faults.core import (  # noqa: F401  (finite … sustained_min: the plug-ins import them from here too)
     FaultCheck,
     RepContext,
     Threshold,
@@ -17,8 +17,8 @@ from formcheck.faults import (  # noqa: F401  (finite … sustained_min: the plu
     sustained_max,
     sustained_min,
 )
-from formcheck.reps import RepRule
-from formcheck.spine import MODEL_HIP, SpineCalibration
+from formcheck.reps.counter import RepRule
+from formcheck.spine.estimate import MODEL_HIP, SpineCalibration
 
 Signals = Mapping[str, np.ndarray]
 
@@ -47,7 +47,7 @@ class Exercise:
         computed sample by sample from the past only, so live and offline agree.
     checks : tuple of (code, check)
         Fault checks, in priority order for the one cue per rep (safety first;
-        see :mod:`formcheck.exercises.catalogue` for the tiers).
+        see :mod:`formcheck.faults.catalogue` for the tiers).
     thresholds : dict of str → Threshold
         Default thresholds, keyed by fault code.
     metrics : callable
@@ -60,8 +60,8 @@ class Exercise:
         Forms of the exercise the plug-in covers (documentation).
     spine_calibration : SpineCalibration
         Where the spine stage takes the hip from and how it turns the back's
-        kink into degrees (:data:`formcheck.spine.MODEL_HIP` or
-        :data:`formcheck.spine.PLACED_HIP`).
+        kink into degrees (:data:`formcheck.spine.estimate.MODEL_HIP` or
+        :data:`formcheck.spine.estimate.PLACED_HIP`).
     """
 
     name: str

@@ -7,7 +7,7 @@ after it belongs to the same rep.
 Faults
 ------
 ``lumbar_flexion``, ``lockout_hyperextension``  from the spine estimate
-    (:mod:`formcheck.spine`): the lower back rounds during the pull or the
+    (:mod:`formcheck.spine.estimate`): the lower back rounds during the pull or the
     lowering; the lifter leans back / over-arches at the top.
 ``hips_rise_early``  the hips shoot up before the shoulders as the bar leaves
     the floor: the trunk tips toward horizontal during the first part of the
@@ -49,9 +49,9 @@ from formcheck.exercises.base import (
     sustained_min,
     value_at,
 )
-from formcheck.faults import Fault, RepContext, Threshold
-from formcheck.reps import RepRule
-from formcheck.spine import PLACED_HIP, SPINE_THRESHOLDS, check_lockout_hyperextension, check_lumbar_flexion
+from formcheck.faults.core import Fault, RepContext, Threshold
+from formcheck.reps.counter import RepRule
+from formcheck.spine.estimate import PLACED_HIP, SPINE_THRESHOLDS, check_lockout_hyperextension, check_lumbar_flexion
 
 LOCKOUT_HIP_FLEXION_DEG = 15.0
 SQUATTED_THIGH_MAX_DEG = 20.0

@@ -23,9 +23,9 @@ from formcheck.exercises.base import (
     phase_frames,
     sustained_max,
 )
-from formcheck.faults import Fault, FaultCheck, RepContext, Threshold
-from formcheck.reps import RepRule
-from formcheck.spine import SPINE_THRESHOLDS, check_lumbar_flexion
+from formcheck.faults.core import Fault, FaultCheck, RepContext, Threshold
+from formcheck.reps.counter import RepRule
+from formcheck.spine.estimate import SPINE_THRESHOLDS, check_lumbar_flexion
 
 #: A position must be held this long to count (seconds).
 HOLD_S = 0.15

@@ -36,9 +36,9 @@ from formcheck.exercises.base import (
     sustained_max,
 )
 from formcheck.exercises.hinge import bottom_frames, hinge_metrics, knee_bend
-from formcheck.faults import Fault, RepContext, Threshold
-from formcheck.reps import RepRule
-from formcheck.spine import LOADED_LEAN_DEG, SPINE_THRESHOLDS
+from formcheck.faults.core import Fault, RepContext, Threshold
+from formcheck.reps.counter import RepRule
+from formcheck.spine.estimate import LOADED_LEAN_DEG, SPINE_THRESHOLDS
 
 TOP_HIP_FLEXION_DEG = 10.0
 BOTTOM_HIP_FLEXION_DEG = 70.0
@@ -67,7 +67,7 @@ def check_squatting_the_swing(ctx: RepContext) -> Fault | None:
 def check_lumbar_flexion_at_bottom(ctx: RepContext) -> Fault | None:
     """``lumbar_flexion`` of the swing: the lower back rounds at the bottom.
 
-    Like :func:`formcheck.spine.check_lumbar_flexion`, but a swing's bottom
+    Like :func:`formcheck.spine.estimate.check_lumbar_flexion`, but a swing's bottom
     lasts a fraction of a second, so the peak only has to be held ``HOLD_S``.
     """
     spine = ctx.spine

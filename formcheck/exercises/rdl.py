@@ -13,7 +13,7 @@ and how much knee bend turns the hinge into a squat.
 from __future__ import annotations
 
 from formcheck.exercises.hinge import top_down_hinge
-from formcheck.faults import Threshold
+from formcheck.faults.core import Threshold
 
 EXERCISE = top_down_hinge(
     name="rdl",

@@ -8,7 +8,7 @@ Faults (in cue priority; values relative to the lifter's own standing
 frames wherever landmark bias would matter)
 ------
 ``butt_wink``, ``lumbar_hyperextension``  from the spine estimate
-    (:mod:`formcheck.spine`): the lower back rounds at the bottom; the lower
+    (:mod:`formcheck.spine.estimate`): the lower back rounds at the bottom; the lower
     back over-arches. Side view.
 ``knee_valgus``  front or rear view: a knee moves inside the line from its hip
     to its ankle, compared with standing (% of leg length, worse leg).
@@ -51,9 +51,9 @@ from formcheck.exercises.base import (
     sustained_max,
     value_at,
 )
-from formcheck.faults import Fault, RepContext, Threshold
-from formcheck.reps import RepRule
-from formcheck.spine import SPINE_THRESHOLDS, check_butt_wink, check_lumbar_hyperextension
+from formcheck.faults.core import Fault, RepContext, Threshold
+from formcheck.reps.counter import RepRule
+from formcheck.spine.estimate import SPINE_THRESHOLDS, check_butt_wink, check_lumbar_hyperextension
 
 PARALLEL_DROP_LEG_LENGTHS = 0.45
 #: What a squat at true parallel reads as, at most (degrees above parallel): on
@@ -90,7 +90,7 @@ def _deep_frames(ctx: RepContext) -> np.ndarray:
 def depth_angle(ctx: RepContext) -> np.ndarray:
     """Thigh angle above horizontal (+ hip above knee), in every view from the
     vertical hip–knee distance over the lifter's standing thigh length (see
-    :mod:`formcheck.exercises.signals`): turning the camera does not distort
+    :mod:`formcheck.measure.signals`): turning the camera does not distort
     it, and a thigh that the landmarks shorten at the bottom (the hip landmark
     rides up and forward) does not steepen it, as it does the sagittal angle.
     The sagittal angle serves only when that signal is missing."""

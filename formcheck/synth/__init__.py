@@ -3,7 +3,7 @@
 A kinematic body (:mod:`.body`) follows generated lifts (:mod:`.motion`,
 squats shaped after a real OpenCap squat), is filmed by a pinhole camera
 (:mod:`.camera`) and drawn with numpy + OpenCV (:mod:`.render`) or turned
-straight into a noisy :class:`~formcheck.track.PoseTrack` (:mod:`.tracks`).
+straight into a noisy :class:`~formcheck.pose.track.PoseTrack` (:mod:`.tracks`).
 Every clip carries its truth (:mod:`.truth`): landmarks in the pose model's
 convention, true spine/hip/knee angles, phases, reps and faults.
 
@@ -22,16 +22,16 @@ from typing import Iterator
 import cv2
 import numpy as np
 
-from formcheck import landmarks as lm
-from formcheck.fileio import atomic_path
-from formcheck.silhouette import trunk_edges_from_mask
+from formcheck.pose import landmarks as lm
+from formcheck.io.files import atomic_path
+from formcheck.pose.silhouette import trunk_edges_from_mask
 from formcheck.synth.camera import Camera
 from formcheck.synth.faults import EXERCISES, FAULTS, canonical_exercise, validate_faults
 from formcheck.synth.motion import Motion, MotionParams, generate
 from formcheck.synth.render import RenderedFrame, Renderer, Style
 from formcheck.synth.tracks import TrackNoise, synthetic_track
 from formcheck.synth.truth import SynthTruth, build_truth, project_landmarks, truth_paths
-from formcheck.track import TRUNK_STATIONS, PoseTrack
+from formcheck.pose.track import TRUNK_STATIONS, PoseTrack
 
 CODECS = ("mp4v", "h264")
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from formcheck import landmarks as lm
+from formcheck.pose import landmarks as lm
 
 # ---------------------------------------------------------------- proportions
 # Neutral standing geometry in units of body height, hip-joint-centre midpoint

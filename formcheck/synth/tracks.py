@@ -1,7 +1,7 @@
 """Synthetic pose tracks without rendering: the fast path for unit tests.
 
 :func:`synthetic_track` turns a :class:`~formcheck.synth.motion.Motion` into
-the :class:`~formcheck.track.PoseTrack` a pose model would have produced:
+the :class:`~formcheck.pose.track.PoseTrack` a pose model would have produced:
 true landmarks (pose-model convention) plus frame-to-frame jitter, a slow
 bias drift, dropped frames, lower visibility on the far side, and trunk edges
 measured on the exact silhouette with edge noise.
@@ -14,13 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
-from formcheck import landmarks as lm
-from formcheck.silhouette import trunk_edges_from_mask
+from formcheck.pose import landmarks as lm
+from formcheck.pose.silhouette import trunk_edges_from_mask
 from formcheck.synth.camera import Camera
 from formcheck.synth.motion import Motion
 from formcheck.synth.render import silhouette_masks
 from formcheck.synth.truth import project_landmarks
-from formcheck.track import TRUNK_STATIONS, PoseTrack
+from formcheck.pose.track import TRUNK_STATIONS, PoseTrack
 
 _PAIRS = [(i, lm.INDEX["right" + name[4:]]) for i, name in enumerate(lm.NAMES) if name.startswith("left_")]
 _PAIRS += [(lm.INDEX["mouth_left"], lm.INDEX["mouth_right"])]

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from formcheck.fileio import atomic_file, write_text_atomic
+from formcheck.io.files import atomic_file, write_text_atomic
 from formcheck.synth import body as bm
 from formcheck.synth.camera import Camera
 from formcheck.synth.motion import PHASES, Motion
@@ -208,7 +208,7 @@ def build_truth(motion: Motion, camera: Camera, trunk_edges: np.ndarray, meta: d
     """Assemble :class:`SynthTruth` for ``motion`` seen by ``camera``.
 
     ``trunk_edges`` (n, TRUNK_STATIONS, 2, 2) come from the silhouette the
-    caller rendered (see :func:`formcheck.silhouette.trunk_edges_from_mask`).
+    caller rendered (see :func:`formcheck.pose.silhouette.trunk_edges_from_mask`).
     """
     skel = motion.skeleton()
     xy, _, world = project_landmarks(skel, camera)

@@ -1,0 +1,324 @@
+"""The analyser: pose track → kinematics → reps → faults → :class:`Report`.
+
+The same functions serve offline analysis (zero-lag smoothed track) and live
+analysis (causally filtered samples, see :mod:`formcheck.apps.live.session`): exercises,
+rep rules and fault checks are shared, only the smoothing differs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+
+from formcheck import __version__
+from formcheck.exercises import EXERCISES, detect_exercise, get_exercise
+from formcheck.exercises.base import Exercise, tempo_metrics
+from formcheck.faults.catalogue import CAMERA_VIEW, cue_sort_key, entry, is_info
+from formcheck.measure.signals import UNITS as LANDMARK_UNITS
+from formcheck.measure.signals import landmark_signals
+from formcheck.faults.core import Fault, RepContext, Threshold
+from formcheck.pose.filters import smooth_track
+from formcheck.measure.kinematics import UNITS, Kinematics, compute_kinematics
+from formcheck.reps.counter import PHASES, Rep, segment_reps
+from formcheck.analysis.report import RepResult, Report
+from formcheck.spine.estimate import SPINE_THRESHOLDS, SpineEstimate, estimate_spine, rep_summary
+from formcheck.pose.track import PoseTrack
+
+#: Share of lumbar flexion that appears as extra trunk lean (measured on the
+#: synthetic body model: 0.68; NOTES: 70–75 %).
+LEAN_SHARE_OF_FLEXION = 0.68
+
+#: Fault codes judged from the spine estimate.
+SPINE_CODES = frozenset(SPINE_THRESHOLDS)
+
+#: Words for the views a check needs, in the camera advice.
+_VIEW_ADVICE = {
+    ("side",): "from the side at hip height",
+    ("side", "oblique"): "from the side at hip height",
+    ("front", "rear"): "from the front at hip height",
+}
+
+#: Share of frames with a pose below which results are flagged as unreliable.
+MIN_DETECTED_FRACTION = 0.5
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """Choices a user can make about the analysis."""
+
+    exercise: str = "auto"
+    view: str | None = None
+    thresholds: Mapping[str, Mapping[str, Threshold]] | None = None  # exercise → code → Threshold
+    smooth: bool = True
+
+
+def analyze_track(track: PoseTrack, options: AnalysisOptions = AnalysisOptions()) -> Report:
+    """Analyse a pose track (from :func:`formcheck.pose.estimator.estimate_track` or a saved ``.npz``)."""
+    detected_fraction = float(track.detected.mean()) if len(track) else 0.0
+    notes: list[str] = []
+    source = str(track.meta.get("source", ""))
+    if len(track) == 0 or not track.detected.any():
+        return _empty_report(track, "unknown", options, ["no person was found in the video"], source)
+
+    smoothed = smooth_track(track) if options.smooth else track
+    kin = compute_kinematics(smoothed, view=options.view)
+    kin.signals.update(landmark_signals(smoothed))  # knees caving in, hips shifting, heels lifting
+    signals = kin.signals
+
+    if options.exercise == "auto":
+        name, reps_by_exercise = detect_exercise(kin.time_s, signals)
+        exercise_source = "auto"
+    else:
+        name, exercise_source = get_exercise(options.exercise).name, "user"
+        reps_by_exercise = {}
+
+    if name == "unknown":
+        notes.append(
+            "the movement was not recognised as a squat, deadlift, Romanian deadlift, good morning or "
+            "kettlebell swing (use --exercise to say which)"
+        )
+        return _empty_report(track, name, options, notes, source, kin)
+
+    exercise = EXERCISES[name]
+    depth = exercise.depth(signals)
+    reps = reps_by_exercise.get(name) or segment_reps(kin.time_s, depth, exercise.rule)
+    if detected_fraction < MIN_DETECTED_FRACTION:
+        notes.append(f"the lifter was found in only {detected_fraction:.0%} of frames; results may be incomplete")
+    if not reps:
+        notes.append(_why_no_reps(kin, depth, exercise))
+
+    thresholds = dict(exercise.thresholds)
+    if options.thresholds and name in options.thresholds:
+        thresholds.update(options.thresholds[name])
+    spine = estimate_spine(smoothed, kin, reps, exercise.spine_calibration)
+    rep_results = tuple(assess_rep(rep, kin, exercise, thresholds, spine) for rep in reps)
+    frames = _frame_table(kin, depth, reps, spine)
+    # Information-only checks are not listed as withheld: nothing was lost.
+    not_assessable = {c: why for c, why in _not_assessable(kin, exercise, spine).items() if not is_info(c)}
+    return Report(
+        source=source,
+        exercise=name,
+        exercise_source=exercise_source,
+        view=kin.view,
+        sideness_deg=kin.sideness_deg,
+        duration_s=_duration(track),
+        fps=track.fps,
+        frame_count=len(track),
+        pose_detected_fraction=detected_fraction,
+        reps=rep_results,
+        notes=tuple(notes),
+        not_assessable=not_assessable,
+        frames=frames,
+        units={**UNITS, **LANDMARK_UNITS, "time": "s", "lumbar_flexion": "deg", "spine_confidence": "score", "hip_flexion_excl_spine": "deg"},
+        formcheck_version=__version__,
+        set_summary=tuple(set_summary(rep_results)),
+        advice=camera_advice(kin, exercise, not_assessable),
+    )
+
+
+def assess_rep(
+    rep: Rep,
+    kin: Kinematics,
+    exercise: Exercise,
+    thresholds: Mapping[str, Threshold],
+    spine: SpineEstimate | None = None,
+) -> RepResult:
+    """Metrics, faults and the one cue of one rep (shared by offline and live analysis)."""
+    quality = float(np.nanmean(kin["lower_body_visibility"][rep.start : rep.end])) if rep.end > rep.start else 0.0
+    ctx = RepContext(
+        rep=rep, time_s=kin.time_s, signals=kin.signals, view=kin.view, thresholds=thresholds, quality=quality,
+        spine=spine, extra={"leg_length_m": kin.meta.get("leg_length_m")},
+    )
+    faults: list[Fault] = []
+    info: list[Fault] = []
+    withheld = _not_assessable(kin, exercise, spine)
+    # The spine may be judged in the clip but not in this rep (its back hidden, e.g. by a plate).
+    spine_rep = rep_summary(spine, kin, rep) if spine is not None and not spine.reason else None
+    not_assessed: dict[str, str] = {}
+    for code, check in exercise.checks:
+        if code in withheld or code not in thresholds:
+            continue
+        if spine_rep is not None and not spine_rep["assessable"] and _needs_spine(check) and not is_info(code):
+            not_assessed[code] = spine_rep["reason"]
+            continue
+        fault = check(ctx)
+        if fault is None:
+            continue
+        if is_info(code):  # shown to the lifter, never a fault and never the cue
+            info.append(dataclasses.replace(fault, severity="info"))
+        else:
+            faults.append(fault)
+    t = kin.time_s
+    last = len(t) - 1
+    metrics = exercise.metrics(ctx)
+    if spine is not None:
+        summary = spine_rep if spine_rep is not None else rep_summary(spine, kin, rep)
+        metrics.update({k: v for k, v in summary.items() if k not in ("assessable", "reason")})
+    # Tempo: the way down and the way up, each timed over 5–95 % of its range.
+    metrics["descent_s"], metrics["ascent_s"] = tempo_metrics(exercise.depth(kin.signals), t, rep, exercise.rule.style)
+    # One cue per rep, safety first: spine before positions before depth before tempo
+    # (catalogue tiers); within a tier faults before cautions, then the plug-in's order.
+    order = list(exercise.codes)
+    ranked = sorted(faults, key=lambda f: cue_sort_key(f.code, f.severity, order.index(f.code)))
+    return RepResult(
+        index=rep.index,
+        start_s=float(t[rep.start]),
+        bottom_s=float(t[rep.bottom]),
+        end_s=float(t[min(rep.end, last)]),
+        phases={name: (float(t[a]), float(t[min(b, last)])) for name, (a, b) in rep.phases.items()},
+        metrics=metrics,
+        faults=tuple(faults),
+        cue=ranked[0].cue if ranked else None,
+        start_frame=rep.start,
+        bottom_frame=rep.bottom,
+        end_frame=rep.end,
+        info=tuple(info),
+        not_assessed=not_assessed,
+    )
+
+
+def _needs_spine(check) -> bool:
+    """Whether a check reads the spine estimate (the checks in :mod:`formcheck.spine.estimate` do)."""
+    return getattr(check, "__module__", "") == "formcheck.spine.estimate" or getattr(check, "needs_spine", False)
+
+
+def _not_assessable(kin: Kinematics, exercise: Exercise, spine: SpineEstimate | None = None) -> dict[str, str]:
+    """Faults this video cannot support, with the reason (a verdict withheld is
+    better than a wrong one)."""
+    out: dict[str, str] = {}
+    spine_reason = spine.reason if spine is not None else "the spine was not estimated"
+    for code, check in exercise.checks:
+        views = exercise.views.get(code)
+        if views and kin.view not in views:
+            how = _VIEW_ADVICE.get(tuple(views), f"from the {' or '.join(views)}")
+            out[code] = f"needs a {' or '.join(views)} view (this video is {kin.view}); film {how}"
+        elif spine_reason and _needs_spine(check):
+            out[code] = spine_reason
+    return out
+
+
+def camera_advice(kin: Kinematics, exercise: Exercise, not_assessable: Mapping[str, str]) -> dict[str, str]:
+    """``{"camera_view": advice}`` when some checks cannot be judged from this view (else empty).
+
+    Advises the view that would judge the most important withheld checks
+    (safety first), e.g. "film from the side at hip height to check: back
+    rounded, hips rose before the chest".
+    """
+    by_view: dict[tuple[str, ...], list[str]] = {}
+    spine_view = ("side",) if kin.view != "side" else None
+    for code, check in exercise.checks:
+        if code not in not_assessable or is_info(code):
+            continue
+        views = exercise.views.get(code)
+        if views and kin.view not in views:
+            by_view.setdefault(tuple(views) if tuple(views) != ("side", "oblique") else ("side",), []).append(code)
+        elif _needs_spine(check) and spine_view:
+            by_view.setdefault(spine_view, []).append(code)
+    if not by_view:
+        return {}
+    order = list(exercise.codes)
+    views, codes = min(by_view.items(), key=lambda item: min(cue_sort_key(c, "fault", order.index(c)) for c in item[1]))
+    how = _VIEW_ADVICE.get(views, f"from the {' or '.join(views)}")
+    return {CAMERA_VIEW: f"film {how} to check: {', '.join(entry(c).phrase for c in codes)}"}
+
+
+def set_summary(reps) -> list[str]:
+    """The set at a glance: which reps showed which fault, most urgent first.
+
+    One line per fault code and run of consecutive reps, e.g. ``"reps 3–5:
+    back rounded as you got tired"`` (a fault that appears after the first
+    reps and lasts to the end of a set of three or more).
+    """
+    if not reps:
+        return []
+    last = max(r.index for r in reps)
+    first_rep = min(r.index for r in reps)
+    seen: dict[str, list[int]] = {}
+    worst: dict[str, int] = {}
+    for rep in reps:
+        for f in rep.faults:
+            seen.setdefault(f.code, [])
+            if rep.index not in seen[f.code]:
+                seen[f.code].append(rep.index)
+            worst[f.code] = min(worst.get(f.code, 2), 0 if f.severity == "fault" else 1)
+    lines = []
+    for code in sorted(seen, key=lambda c: (entry(c).rank, worst[c], min(seen[c]))):
+        indices = sorted(seen[code])
+        for a, b in _runs(indices):
+            if a == first_rep and b == last and last > first_rep:
+                where = "every rep"
+            else:
+                where = f"rep {a}" if a == b else f"reps {a}–{b}"
+            tired = len(reps) >= 3 and a > first_rep and b == last and b > a
+            lines.append(f"{where}: {entry(code).phrase}{' as you got tired' if tired else ''}")
+    return lines
+
+
+def _runs(indices: list[int]) -> list[tuple[int, int]]:
+    """Consecutive runs of sorted integers as (first, last) pairs."""
+    runs: list[tuple[int, int]] = []
+    for i in indices:
+        if runs and i == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs
+
+
+def _why_no_reps(kin: Kinematics, depth: np.ndarray, exercise: Exercise) -> str:
+    if not np.isfinite(depth).any():
+        return "no reps found: the lifter's legs were not visible"
+    deepest = float(np.nanmax(depth))
+    if deepest < exercise.rule.enter:
+        return "no reps found: the movement never went deep enough to count as a rep"
+    return "no reps found: no complete rep (the clip starts or ends mid-rep, or is too short)"
+
+
+def _frame_table(kin: Kinematics, depth: np.ndarray, reps: list[Rep], spine: SpineEstimate) -> dict[str, np.ndarray]:
+    n = len(kin)
+    rep_index = np.zeros(n, np.int32)
+    phase = np.full(n, "", dtype=object)
+    for rep in reps:
+        rep_index[rep.start : rep.end] = rep.index
+        for name in PHASES:
+            if name in rep.phases:
+                a, b = rep.phases[name]
+                phase[a:b] = name
+    table = {"frame": np.arange(n), "time": kin.time_s, "rep": rep_index, "phase": phase, "depth": depth}
+    table.update(kin.signals)
+    # Withheld frames stay empty rather than showing a number nobody should trust.
+    table["lumbar_flexion"] = np.where(spine.assessable, spine.lumbar_flexion_deg, np.nan)
+    table["spine_confidence"] = spine.confidence
+    # The landmark hip angle includes the spine; about LEAN_SHARE_OF_FLEXION of lumbar
+    # flexion shows as extra trunk lean (body model), so take that share out.
+    table["hip_flexion_excl_spine"] = kin["hip_flexion"] - LEAN_SHARE_OF_FLEXION * table["lumbar_flexion"]
+    return table
+
+
+def _duration(track: PoseTrack) -> float:
+    if len(track) < 2:
+        return 0.0
+    return float(track.time_s[-1] - track.time_s[0] + 1.0 / max(track.fps, 1e-6))
+
+
+def _empty_report(track, name, options, notes, source, kin: Kinematics | None = None) -> Report:
+    return Report(
+        source=source,
+        exercise=name,
+        exercise_source="auto" if options.exercise == "auto" else "user",
+        view=kin.view if kin else "unknown",
+        sideness_deg=kin.sideness_deg if kin else float("nan"),
+        duration_s=_duration(track),
+        fps=track.fps,
+        frame_count=len(track),
+        pose_detected_fraction=float(track.detected.mean()) if len(track) else 0.0,
+        reps=(),
+        notes=tuple(notes),
+        not_assessable={},
+        frames=({"frame": np.arange(len(kin)), "time": kin.time_s, **kin.signals} if kin else {}),
+        units=dict(UNITS, time="s"),
+        formcheck_version=__version__,
+    )

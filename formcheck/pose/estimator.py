@@ -1,0 +1,302 @@
+"""Pose stage: MediaPipe PoseLandmarker on frames → :class:`PoseFrame` / :class:`PoseTrack`.
+
+The model is the BlazePose GHUM *full* landmarker bundled in
+``formcheck/models`` (see ``models/NOTICE.md``); nothing is downloaded.
+
+Choosing the lifter
+-------------------
+Up to ``num_poses`` people are detected per frame. The lifter is the person
+followed from frame to frame: at the first detection (and whenever the
+followed person is lost) the candidate with the largest
+``body size × centrality`` score is taken, where body size is the landmark
+bounding-box diagonal and centrality falls linearly from 1 at the image centre
+to 0.5 at the left/right edge; after that, the candidate whose hip midpoint is
+nearest the previous one (within half a body size) is kept. So a coach walking
+past, or a spectator at the edge of the frame, does not steal the track.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.resources
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import cv2
+import numpy as np
+
+from formcheck.pose import landmarks as lm
+from formcheck.errors import InputError
+from formcheck.pose.silhouette import trunk_edges_from_mask, trunk_outlines_from_mask
+from formcheck.pose.track import PoseFrame, PoseTrack
+
+MODEL_FILE = "pose_landmarker_full.task"
+
+
+def default_model_path() -> Path:
+    """Path of the bundled pose landmarker ``.task`` file."""
+    return Path(str(importlib.resources.files("formcheck.models") / MODEL_FILE))
+
+
+@dataclass(frozen=True)
+class PoseOptions:
+    """Settings of the pose stage.
+
+    Attributes
+    ----------
+    model_path : Path or None
+        ``.task`` bundle; None uses the bundled full model.
+    num_poses : int
+        People detected per frame (the lifter is chosen among them).
+    with_mask : bool
+        Compute the segmentation mask and the trunk silhouette edges the spine
+        estimate needs (≈ +1–6 ms per frame).
+    max_side : int or None
+        Frames are downscaled so their longest side is at most this before
+        the model sees them: the model works at 256×256 anyway, and the mask
+        cost grows with pixels (NOTES: spine results held at half resolution).
+    min_detection_confidence, min_presence_confidence, min_tracking_confidence : float
+        MediaPipe thresholds.
+    """
+
+    model_path: Path | None = None
+    num_poses: int = 2
+    with_mask: bool = True
+    max_side: int | None = 960
+    min_detection_confidence: float = 0.5
+    min_presence_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+
+
+class PoseEstimator:
+    """One MediaPipe PoseLandmarker in VIDEO mode, fed frames in time order.
+
+    Use as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(self, options: PoseOptions = PoseOptions()):
+        # Imported here so that analysing a saved track never loads mediapipe.
+        from mediapipe.tasks.python import BaseOptions
+        from mediapipe.tasks.python.vision import PoseLandmarker, PoseLandmarkerOptions, RunningMode
+
+        model_path = Path(options.model_path) if options.model_path else default_model_path()
+        if not model_path.is_file():
+            raise InputError(f"pose model {model_path} is missing; reinstall formcheck")
+        self.options = options
+        with native_stderr_silenced():
+            self._landmarker = PoseLandmarker.create_from_options(
+                PoseLandmarkerOptions(
+                    base_options=BaseOptions(model_asset_path=str(model_path)),
+                    running_mode=RunningMode.VIDEO,
+                    num_poses=options.num_poses,
+                    min_pose_detection_confidence=options.min_detection_confidence,
+                    min_pose_presence_confidence=options.min_presence_confidence,
+                    min_tracking_confidence=options.min_tracking_confidence,
+                    output_segmentation_masks=options.with_mask,
+                )
+            )
+        self._last_ms = -1
+        self._first = True
+
+    def __enter__(self) -> "PoseEstimator":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._landmarker is not None:
+            self._landmarker.close()
+            self._landmarker = None
+
+    def detect(self, frame_bgr: np.ndarray, time_s: float, keep_mask: bool = False) -> list[PoseFrame]:
+        """All people found in one frame, in the frame's pixel coordinates.
+
+        Parameters
+        ----------
+        frame_bgr : ndarray, shape (H, W, 3), uint8
+        time_s : float
+            Presentation time; must increase from call to call.
+        keep_mask : bool
+            Attach the person's mask (frame resolution) to each PoseFrame.
+        """
+        import mediapipe as mp
+
+        height, width = frame_bgr.shape[:2]
+        model_input, scale = _model_input(frame_bgr, self.options.max_side)
+        # VIDEO mode needs strictly increasing integer milliseconds.
+        time_ms = max(int(round(time_s * 1000.0)), self._last_ms + 1)
+        self._last_ms = time_ms
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=model_input)
+        if self._first:
+            # The native graph logs warnings on its first frame; keep the user's terminal clean.
+            with native_stderr_silenced():
+                result = self._landmarker.detect_for_video(image, time_ms)
+            self._first = False
+        else:
+            result = self._landmarker.detect_for_video(image, time_ms)
+        in_h, in_w = model_input.shape[:2]
+        people = []
+        for i, image_landmarks in enumerate(result.pose_landmarks):
+            arr = np.array(
+                [(p.x, p.y, p.z, p.visibility or 0.0, p.presence or 0.0) for p in image_landmarks],
+                np.float32,
+            )
+            # Normalised to the (padded) model input; back to frame pixels.
+            xy = arr[:, :2] * np.array([in_w, in_h], np.float32) / scale
+            z = arr[:, 2] * in_w / scale
+            world = np.array([(p.x, p.y, p.z) for p in result.pose_world_landmarks[i]], np.float32)
+            edges = np.full((len(PoseFrame.empty(0).trunk_edges), 2, 2), np.nan, np.float32)
+            outlines = None
+            mask = None
+            if result.segmentation_masks:
+                model_mask = np.asarray(result.segmentation_masks[i].numpy_view(), np.float32)
+                model_mask = model_mask.reshape(in_h, in_w)[: round(height * scale), : round(width * scale)]
+                hips = arr[[lm.LEFT_HIP, lm.RIGHT_HIP], :2].mean(0) * (in_w, in_h)
+                shoulders = arr[[lm.LEFT_SHOULDER, lm.RIGHT_SHOULDER], :2].mean(0) * (in_w, in_h)
+                edges = trunk_edges_from_mask(model_mask, hips, shoulders) / scale
+                outlines = trunk_outlines_from_mask(model_mask, hips, shoulders) / scale
+                if keep_mask:
+                    mask = cv2.resize(model_mask, (width, height), interpolation=cv2.INTER_LINEAR)
+            people.append(
+                PoseFrame(
+                    time_s=float(time_s),
+                    xy=xy,
+                    z=z,
+                    visibility=arr[:, 3],
+                    presence=arr[:, 4],
+                    world=world,
+                    trunk_edges=edges.astype(np.float32),
+                    mask=mask,
+                    trunk_outlines=outlines,
+                )
+            )
+        return people
+
+
+@contextlib.contextmanager
+def native_stderr_silenced():
+    """Redirect file descriptor 2 to /dev/null: the TFLite/absl start-up
+    messages are written by native code that Python logging cannot reach."""
+    if os.environ.get("FORMCHECK_NATIVE_LOGS"):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _model_input(frame_bgr: np.ndarray, max_side: int | None) -> tuple[np.ndarray, float]:
+    """RGB frame for the model, downscaled and padded to a width divisible by 4.
+
+    The padding avoids a native crash in mediapipe 0.10.31 when segmentation
+    masks are read from frames whose width is not a multiple of 4 (NOTES).
+    """
+    height, width = frame_bgr.shape[:2]
+    scale = 1.0
+    if max_side and max(height, width) > max_side:
+        scale = max_side / max(height, width)
+        frame_bgr = cv2.resize(
+            frame_bgr, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA
+        )
+    pad = (-frame_bgr.shape[1]) % 4
+    if pad:
+        frame_bgr = cv2.copyMakeBorder(frame_bgr, 0, 0, 0, pad, cv2.BORDER_CONSTANT, value=0)
+    return np.ascontiguousarray(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)), scale
+
+
+class LifterSelector:
+    """Follows one person across frames (rule in the module docstring)."""
+
+    def __init__(self, frame_size: tuple[int, int]):
+        self.frame_size = frame_size
+        self._last_hip: np.ndarray | None = None
+
+    def reset(self) -> None:
+        self._last_hip = None
+
+    def choose(self, people: list[PoseFrame]) -> PoseFrame | None:
+        if not people:
+            return None
+        sizes = np.array([_body_size(p.xy) for p in people])
+        hips = np.array([p.xy[[lm.LEFT_HIP, lm.RIGHT_HIP]].mean(0) for p in people])
+        chosen = None
+        if self._last_hip is not None:
+            distance = np.linalg.norm(hips - self._last_hip, axis=1)
+            nearest = int(np.argmin(distance))
+            if distance[nearest] < 0.5 * sizes[nearest]:
+                chosen = nearest
+        if chosen is None:
+            width = self.frame_size[0]
+            centrality = 1.0 - 0.5 * np.clip(np.abs(hips[:, 0] - width / 2) / (width / 2), 0, 1)
+            chosen = int(np.argmax(sizes * centrality))
+        self._last_hip = hips[chosen]
+        return people[chosen]
+
+
+def _body_size(xy: np.ndarray) -> float:
+    span = np.nanmax(xy, axis=0) - np.nanmin(xy, axis=0)
+    return float(np.hypot(*span))
+
+
+def estimate_track(
+    frames: Iterable[tuple[float, np.ndarray]],
+    options: PoseOptions = PoseOptions(),
+    meta: dict | None = None,
+    on_frame: Callable[[np.ndarray, PoseFrame], None] | None = None,
+) -> PoseTrack:
+    """Run the pose model over ``(time_s, frame_bgr)`` pairs and follow the lifter.
+
+    Parameters
+    ----------
+    frames : iterable of (float, ndarray)
+        Frames in presentation order.
+    options : PoseOptions
+    meta : dict, optional
+        Stored in the track's ``meta``.
+    on_frame : callable, optional
+        Called with each frame and the lifter's pose (an empty PoseFrame when
+        nobody was found), e.g. to draw and encode while the model works.
+
+    Returns
+    -------
+    PoseTrack
+        One entry per frame; frames without the lifter hold NaN.
+    """
+    chosen: list[PoseFrame] = []
+    frame_size = (0, 0)
+    selector = None
+    with PoseEstimator(options) as estimator:
+        for time_s, frame in frames:
+            if selector is None:
+                frame_size = (frame.shape[1], frame.shape[0])
+                selector = LifterSelector(frame_size)
+            pose = selector.choose(estimator.detect(frame, time_s)) or PoseFrame.empty(time_s)
+            chosen.append(pose)
+            if on_frame is not None:
+                on_frame(frame, pose)
+    track_meta = {"model": MODEL_FILE, "num_poses": options.num_poses, "max_side": options.max_side}
+    track_meta.update(meta or {})
+    return PoseTrack.from_frames(chosen, frame_size, track_meta)
+
+
+def iter_poses(
+    frames: Iterable[tuple[float, np.ndarray]], options: PoseOptions = PoseOptions(), keep_mask: bool = False
+) -> Iterator[tuple[np.ndarray, PoseFrame]]:
+    """Streaming form of :func:`estimate_track`: yields ``(frame, lifter_pose)``."""
+    selector = None
+    with PoseEstimator(options) as estimator:
+        for time_s, frame in frames:
+            if selector is None:
+                selector = LifterSelector((frame.shape[1], frame.shape[0]))
+            people = estimator.detect(frame, time_s, keep_mask=keep_mask)
+            yield frame, selector.choose(people) or PoseFrame.empty(time_s)

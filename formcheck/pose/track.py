@@ -1,0 +1,296 @@
+"""The pose track: the one data type handed between pipeline stages.
+
+A :class:`PoseTrack` holds the pose of one person over a clip as numpy arrays
+whose first axis is the frame, in the spirit of ``supervision.KeyPoints``:
+build it with a ``from_*`` constructor, slice it like an array, save it to an
+``.npz`` and load it back to re-run the analysis without the pose model.
+
+Coordinates
+-----------
+``xy`` are image pixels of the *displayed* (rotation-corrected) frame, x to
+the right, y down. ``world`` are the model's metric 3D landmarks (metres,
+origin between the hips). Frames without a detection hold NaN.
+
+``trunk_edges`` are points of the person's silhouette (segmentation mask)
+along the trunk: at ``TRUNK_STATIONS`` evenly spaced stations on the line from
+the hip midpoint (station 0) to the shoulder midpoint (last station), the
+first mask boundary met walking perpendicular to that line on each side.
+Side 0 is the +normal side, where the normal is the hip→shoulder direction
+turned 90° clockwise on screen; side 1 the opposite side. The spine stage
+decides which side is the back.
+
+``trunk_outlines`` follow the silhouette's contour on the same two sides, from
+shoulder level down past the hip (``OUTLINE_POINTS`` points per side, see
+:func:`formcheck.pose.silhouette.trunk_outlines_from_mask`); on the back they cover
+the sacrum and buttock, which the spine stage uses to place the hip. Tracks
+saved before this field existed load with NaN outlines.
+
+``hip_from_outline`` is the hip midpoint placed from those outlines
+(:func:`formcheck.spine.estimate.with_placed_hip`), kept with the landmarks so that a
+re-analysis need not redo the registration; NaN when not computed. It is
+valid for the version named in ``meta["hip_from_outline"]``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+from formcheck.io.files import atomic_file
+from formcheck.pose.landmarks import NUM_LANDMARKS
+
+#: Version of the ``.npz`` track format; bump on incompatible change.
+TRACK_FORMAT_VERSION = 1
+#: Number of stations along the hip→shoulder line where mask edges are sampled.
+TRUNK_STATIONS = 21
+#: Points per side in ``trunk_outlines``.
+OUTLINE_POINTS = 64
+
+_ARRAY_FIELDS = ("time_s", "xy", "z", "visibility", "presence", "world", "trunk_edges", "trunk_outlines",
+                 "hip_from_outline")
+#: Arrays a track saved by an older formcheck may lack (NaN when absent).
+_OPTIONAL_FIELDS = ("trunk_outlines", "hip_from_outline")
+
+
+@dataclass(frozen=True)
+class PoseFrame:
+    """The pose of one person in one frame.
+
+    Attributes
+    ----------
+    time_s : float
+        Presentation time of the frame in seconds.
+    xy : ndarray, shape (33, 2)
+        Image landmarks in pixels (NaN if no person was detected).
+    z : ndarray, shape (33,)
+        Model's relative depth, in the same scale as x (smaller is nearer).
+    visibility, presence : ndarray, shape (33,)
+        Model scores in [0, 1].
+    world : ndarray, shape (33, 3)
+        Metric landmarks, metres, hip-centred.
+    trunk_edges : ndarray, shape (TRUNK_STATIONS, 2, 2)
+        Silhouette edge points along the trunk (see module docstring).
+    mask : ndarray or None
+        Person segmentation mask (H, W) float32 in [0, 1] at frame resolution,
+        only kept for live drawing; never stored in a track.
+    trunk_outlines : ndarray, shape (2, OUTLINE_POINTS, 2)
+        Silhouette contour on each side of the trunk (see module docstring);
+        NaN when not given.
+    hip_from_outline : ndarray, shape (2,)
+        The hip placed from the outlines (see module docstring); NaN when not given.
+    """
+
+    time_s: float
+    xy: np.ndarray
+    z: np.ndarray
+    visibility: np.ndarray
+    presence: np.ndarray
+    world: np.ndarray
+    trunk_edges: np.ndarray
+    mask: np.ndarray | None = None
+    trunk_outlines: np.ndarray | None = None
+    hip_from_outline: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.trunk_outlines is None:
+            object.__setattr__(self, "trunk_outlines", np.full((2, OUTLINE_POINTS, 2), np.nan, np.float32))
+        if self.hip_from_outline is None:
+            object.__setattr__(self, "hip_from_outline", np.full(2, np.nan, np.float32))
+
+    @property
+    def detected(self) -> bool:
+        return bool(np.isfinite(self.xy[0, 0]))
+
+    @classmethod
+    def empty(cls, time_s: float) -> "PoseFrame":
+        """A frame in which no person was found."""
+        nan = np.float32(np.nan)
+        return cls(
+            time_s=float(time_s),
+            xy=np.full((NUM_LANDMARKS, 2), nan, np.float32),
+            z=np.full(NUM_LANDMARKS, nan, np.float32),
+            visibility=np.zeros(NUM_LANDMARKS, np.float32),
+            presence=np.zeros(NUM_LANDMARKS, np.float32),
+            world=np.full((NUM_LANDMARKS, 3), nan, np.float32),
+            trunk_edges=np.full((TRUNK_STATIONS, 2, 2), nan, np.float32),
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class PoseTrack:
+    """Pose of one person over ``n`` frames (see module docstring).
+
+    Attributes
+    ----------
+    time_s : ndarray, shape (n,)
+        Strictly increasing presentation times in seconds.
+    xy : ndarray, shape (n, 33, 2)
+    z : ndarray, shape (n, 33)
+    visibility : ndarray, shape (n, 33)
+    presence : ndarray, shape (n, 33)
+    world : ndarray, shape (n, 33, 3)
+    trunk_edges : ndarray, shape (n, TRUNK_STATIONS, 2, 2)
+    frame_size : tuple of int
+        (width, height) of the displayed frame in pixels.
+    meta : dict
+        JSON-serialisable facts about where the track came from (source
+        path, rotation, model, …).
+    trunk_outlines : ndarray, shape (n, 2, OUTLINE_POINTS, 2)
+        Silhouette contours beside the trunk (see module docstring); NaN when
+        not given.
+    hip_from_outline : ndarray, shape (n, 2)
+        The hip placed from the outlines (see module docstring); NaN when not given.
+    """
+
+    time_s: np.ndarray
+    xy: np.ndarray
+    z: np.ndarray
+    visibility: np.ndarray
+    presence: np.ndarray
+    world: np.ndarray
+    trunk_edges: np.ndarray
+    frame_size: tuple[int, int]
+    meta: dict[str, Any] = field(default_factory=dict)
+    trunk_outlines: np.ndarray | None = None
+    hip_from_outline: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.time_s)
+        if self.trunk_outlines is None:
+            object.__setattr__(self, "trunk_outlines", np.full((n, 2, OUTLINE_POINTS, 2), np.nan, np.float32))
+        if self.hip_from_outline is None:
+            object.__setattr__(self, "hip_from_outline", np.full((n, 2), np.nan, np.float32))
+        shapes = {
+            "xy": (n, NUM_LANDMARKS, 2),
+            "z": (n, NUM_LANDMARKS),
+            "visibility": (n, NUM_LANDMARKS),
+            "presence": (n, NUM_LANDMARKS),
+            "world": (n, NUM_LANDMARKS, 3),
+            "trunk_edges": (n, TRUNK_STATIONS, 2, 2),
+            "trunk_outlines": (n, 2, OUTLINE_POINTS, 2),
+            "hip_from_outline": (n, 2),
+        }
+        for name, shape in shapes.items():
+            actual = getattr(self, name).shape
+            if actual != shape:
+                raise ValueError(f"PoseTrack.{name} has shape {actual}, expected {shape}")
+        if n > 1 and not np.all(np.diff(self.time_s) > 0):
+            raise ValueError("PoseTrack.time_s must be strictly increasing")
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_frames(
+        cls, frames: Iterable[PoseFrame], frame_size: tuple[int, int], meta: dict | None = None
+    ) -> "PoseTrack":
+        """Stack per-frame poses into a track."""
+        frames = list(frames)
+        if not frames:
+            return cls.empty(frame_size, meta)
+        return cls(
+            time_s=np.array([f.time_s for f in frames], np.float64),
+            xy=np.stack([f.xy for f in frames]).astype(np.float32),
+            z=np.stack([f.z for f in frames]).astype(np.float32),
+            visibility=np.stack([f.visibility for f in frames]).astype(np.float32),
+            presence=np.stack([f.presence for f in frames]).astype(np.float32),
+            world=np.stack([f.world for f in frames]).astype(np.float32),
+            trunk_edges=np.stack([f.trunk_edges for f in frames]).astype(np.float32),
+            trunk_outlines=np.stack([f.trunk_outlines for f in frames]).astype(np.float32),
+            hip_from_outline=np.stack([f.hip_from_outline for f in frames]).astype(np.float32),
+            frame_size=(int(frame_size[0]), int(frame_size[1])),
+            meta=dict(meta or {}),
+        )
+
+    @classmethod
+    def empty(cls, frame_size: tuple[int, int], meta: dict | None = None) -> "PoseTrack":
+        """A track with no frames."""
+        return cls(
+            time_s=np.zeros(0),
+            xy=np.zeros((0, NUM_LANDMARKS, 2), np.float32),
+            z=np.zeros((0, NUM_LANDMARKS), np.float32),
+            visibility=np.zeros((0, NUM_LANDMARKS), np.float32),
+            presence=np.zeros((0, NUM_LANDMARKS), np.float32),
+            world=np.zeros((0, NUM_LANDMARKS, 3), np.float32),
+            trunk_edges=np.zeros((0, TRUNK_STATIONS, 2, 2), np.float32),
+            frame_size=(int(frame_size[0]), int(frame_size[1])),
+            meta=dict(meta or {}),
+        )
+
+    # ------------------------------------------------------------------ array protocol
+    def __len__(self) -> int:
+        return len(self.time_s)
+
+    def __getitem__(self, index):
+        """``track[i]`` is a :class:`PoseFrame`; a slice, boolean mask or index
+        array gives a new :class:`PoseTrack`."""
+        if isinstance(index, (int, np.integer)):
+            return PoseFrame(**{name: _scalar_or_array(getattr(self, name)[index]) for name in _ARRAY_FIELDS})
+        return dataclasses.replace(self, **{name: getattr(self, name)[index] for name in _ARRAY_FIELDS})
+
+    def with_landmarks(self, xy: np.ndarray, world: np.ndarray | None = None) -> "PoseTrack":
+        """A copy with replaced (e.g. filtered) landmark coordinates."""
+        changes = {"xy": np.asarray(xy, np.float32)}
+        if world is not None:
+            changes["world"] = np.asarray(world, np.float32)
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def detected(self) -> np.ndarray:
+        """(n,) bool: a person was found in the frame."""
+        return np.isfinite(self.xy[:, 0, 0])
+
+    @property
+    def fps(self) -> float:
+        """Median frame rate of the timestamps (0 for fewer than two frames)."""
+        if len(self) < 2:
+            return 0.0
+        return float(1.0 / np.median(np.diff(self.time_s)))
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the track to a compressed ``.npz`` file, atomically."""
+        path = Path(path)
+        arrays = {name: getattr(self, name) for name in _ARRAY_FIELDS}
+        header = {
+            "format": "formcheck.PoseTrack",
+            "version": TRACK_FORMAT_VERSION,
+            "frame_size": list(self.frame_size),
+            "meta": self.meta,
+        }
+        with atomic_file(path) as fh:
+            np.savez_compressed(fh, header=np.array(json.dumps(header)), **arrays)
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "PoseTrack":
+        """Read a track written by :meth:`save`.
+
+        Raises
+        ------
+        ValueError
+            If the file is not a formcheck track or has an unsupported version.
+        """
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                header = json.loads(str(data["header"]))
+                # Tracks saved by an older formcheck lack the optional arrays (NaN).
+                arrays = {name: data[name] for name in _ARRAY_FIELDS if name in data or name not in _OPTIONAL_FIELDS}
+        except (OSError, KeyError, ValueError, EOFError) as exc:
+            raise ValueError(f"{path}: not a formcheck landmark track ({exc.__class__.__name__})") from None
+        if header.get("format") != "formcheck.PoseTrack":
+            raise ValueError(f"{path}: not a formcheck landmark track")
+        if header.get("version") != TRACK_FORMAT_VERSION:
+            raise ValueError(
+                f"{path}: landmark track format version {header.get('version')} is not supported "
+                f"(this formcheck reads version {TRACK_FORMAT_VERSION})"
+            )
+        return cls(frame_size=tuple(header["frame_size"]), meta=header.get("meta", {}), **arrays)
+
+
+def _scalar_or_array(value):
+    return float(value) if np.ndim(value) == 0 else value
