@@ -27,7 +27,7 @@ from formcheck.render.draw import draw_skeleton
 from formcheck.apps.analyze import OVERLAY_MAX_SIDE, analyze_video
 from formcheck.pose.estimator import LifterSelector, PoseEstimator, PoseOptions
 from formcheck.io.video import prefetch, read_frames
-from formcheck.spine.estimate import with_placed_hip
+from formcheck.spine import with_placed_hip
 from formcheck.pose.track import PoseFrame, PoseTrack
 from formcheck.io.writer import frame_size_for
 

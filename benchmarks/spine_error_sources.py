@@ -46,7 +46,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from formcheck.spine import estimate as spine  # noqa: E402
+from formcheck import spine  # noqa: E402
+from formcheck.spine import _profile, _reference  # noqa: E402
 from formcheck.apps.analyze import analyze_video  # noqa: E402
 from formcheck.apps.synth_eval import LEAN_SHARE_OF_LUMBAR, aligned_frames, true_landmark_hip_angle  # noqa: E402
 from formcheck.pose.filters import nan_median_filter, smooth_track  # noqa: E402
@@ -72,9 +73,9 @@ def kink_on_axis(edges: np.ndarray, hip: np.ndarray, shoulder: np.ndarray, dorsa
     s = np.einsum("nkd,nd->nk", rel, along) / length[:, None]
     d = np.einsum("nkd,nd->nk", rel, outward) / length[:, None]
     ok = np.isfinite(s) & np.isfinite(d)
-    lo, hi = spine.TRIM
-    slope_lo, n_lo = spine._line_slope(s, d, ok & (s >= lo) & (s <= spine.SPLIT))
-    slope_hi, n_hi = spine._line_slope(s, d, ok & (s >= spine.SPLIT) & (s <= hi))
+    lo, hi = _profile.TRIM
+    slope_lo, n_lo = _profile._line_slope(s, d, ok & (s >= lo) & (s <= _profile.SPLIT))
+    slope_hi, n_hi = _profile._line_slope(s, d, ok & (s >= _profile.SPLIT) & (s <= hi))
     kink = np.degrees(np.arctan(slope_lo) - np.arctan(slope_hi))
     return nan_median_filter(np.where((n_lo >= 4) & (n_hi >= 4), kink, np.nan), 5)
 
@@ -104,7 +105,7 @@ def collect(track_dir: Path) -> dict[str, list[np.ndarray]]:
         true_hip, true_shoulder = midpoint(true_xy, "hip"), midpoint(true_xy, "shoulder")
         keep = truth.trunk_inclination_deg[:n] >= LOADED_LEAN_DEG
         lean = np.asarray(kin["trunk_inclination"], np.float64)
-        standing = spine._standing_frames(kin, None) & ~spine.load_at_hips(track, kin, dorsal)
+        standing = _reference.standing_frames(kin, None) & ~spine.load_at_hips(track, kin, dorsal)
         placed = silhouette_hip(track, lean, dorsal, standing)[0][:n]
         variants = {
             "model": kink_on_axis(edges, hip, shoulder, dorsal),

@@ -29,17 +29,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from formcheck.exercises import EXERCISES  # noqa: E402
-from formcheck.faults.core import RepContext  # noqa: E402
+from formcheck.faults import RepContext  # noqa: E402
+from formcheck.faults.spine import check_lockout_hyperextension, check_lumbar_flexion  # noqa: E402
 from formcheck.pose.filters import smooth_track  # noqa: E402
 from formcheck.measure.kinematics import compute_kinematics  # noqa: E402
 from formcheck.reps.counter import segment_reps  # noqa: E402
-from formcheck.spine.estimate import (  # noqa: E402
-    SPINE_THRESHOLDS,
-    check_lockout_hyperextension,
-    check_lumbar_flexion,
-    estimate_spine,
-    rep_summary,
-)  # noqa: E402
+from formcheck.spine import estimate_spine, rep_summary  # noqa: E402
 from formcheck.pose.track import PoseTrack  # noqa: E402
 
 
@@ -92,7 +87,7 @@ def main(argv=None) -> int:
         return 2
     args.cache.mkdir(parents=True, exist_ok=True)
     exercise = EXERCISES["deadlift"]
-    thresholds = {**exercise.thresholds, **SPINE_THRESHOLDS}
+    thresholds = exercise.thresholds
     header = (
         f"{'clip':34s} {'label':8s} {'view':6s} {'stand':>6s} {'rep':>3s} {'neut@pk':>7s} {'kink@pk':>7s} "
         f"{'peak°':>6s} {'t_pk':>5s} {'ext°':>5s} {'hinge':>5s} {'L3d':>5s} {'verdict':8s} {'lockout':8s}"
@@ -114,16 +109,16 @@ def main(argv=None) -> int:
             continue
         flagged_clip = False
         for rep in reps:
-            summary = rep_summary(spine, kin, rep)
+            summary = rep_summary(spine, kin["trunk_inclination"], kin.time_s, rep)
             ctx = RepContext(rep=rep, time_s=kin.time_s, signals=kin.signals, view=kin.view,
                              thresholds=thresholds, spine=spine)
             fault = check_lumbar_flexion(ctx)
             arch = check_lockout_hyperextension(ctx)
             arch_verdict = f"{arch.severity}({arch.value:.0f})" if arch else "ok"
-            verdict = fault.severity if fault else ("ok" if summary["assessable"] else "withheld")
+            verdict = fault.severity if fault else ("ok" if summary.assessable else "withheld")
             flagged_clip |= fault is not None
-            if summary["assessable"]:
-                pk = int(np.argmin(np.abs(kin.time_s - summary["peak_flexion_time_s"])))
+            if summary.assessable:
+                pk = int(np.argmin(np.abs(kin.time_s - summary.peak_flexion_time_s)))
                 print(
                     f"{name:34s} {label:8s} {kin.view:6s} {stand} {rep.index:3d} {spine.neutral_kink_deg[pk]:7.1f} "
                     f"{spine.back_kink_deg[pk]:7.1f} {summary['peak_lumbar_flexion_deg']:6.1f} "

@@ -6,13 +6,13 @@ deadlift faults, from video.
 >>> report.rep_count, [f.code for f in report.faults]  # doctest: +SKIP
 """
 
-__version__ = "0.1.0"
+from formcheck.io.provenance import FORMCHECK_VERSION as __version__
 
 
 def analyze(path, out_dir=None, **kwargs):
     """Analyse a video file (or a saved ``.npz`` landmark track); see
     :func:`formcheck.apps.analyze.analyze_video`."""
-    from formcheck.apps.analyze import analyze_video
+    from formcheck.apps.analyze import analyze_video  # the whole pipeline, imported when used
 
     return analyze_video(path, out_dir=out_dir, **kwargs)
 

@@ -16,7 +16,7 @@ import pytest
 from formcheck.pose import landmarks as lm
 from formcheck.spine.pelvis import silhouette_hip
 from formcheck.pose.silhouette import OUTLINE_ARC, OUTLINE_START, trunk_outlines_from_mask
-from formcheck.spine.estimate import MODEL_HIP, PLACED_HIP, estimate_spine
+from formcheck.spine import MODEL_HIP, PLACED_HIP, estimate_spine
 from formcheck.pose.track import OUTLINE_POINTS, TRUNK_STATIONS, PoseTrack
 
 TRUNK_PX = 160.0
@@ -181,7 +181,7 @@ def test_spine_falls_back_to_the_model_hip_calibration_without_outlines():
     from formcheck.pose.filters import smooth_track
     from formcheck.measure.kinematics import compute_kinematics
 
-    from formcheck.spine.estimate import dorsal_side
+    from formcheck.spine import dorsal_side
 
     track, _ = _lifter_track(with_outlines=False)
     smoothed = smooth_track(track)
@@ -204,7 +204,7 @@ def test_the_deadlift_places_the_hip_and_the_squat_keeps_the_models():
 def test_the_hip_placed_once_and_stored_gives_the_same_spine_as_placing_it_again(tmp_path):
     from formcheck.pose.filters import smooth_track
     from formcheck.measure.kinematics import compute_kinematics
-    from formcheck.spine.estimate import PLACED_HIP_VERSION, placed_hip, with_placed_hip
+    from formcheck.spine import PLACED_HIP_VERSION, placed_hip, with_placed_hip
 
     track, _ = _lifter_track()
     stored = with_placed_hip(track)
@@ -244,7 +244,7 @@ def test_a_placed_hip_that_pulls_the_line_off_the_back_gives_way_to_the_models()
 
     from formcheck.pose.filters import smooth_track
     from formcheck.measure.kinematics import compute_kinematics, midpoint
-    from formcheck.spine.estimate import PLACED_HIP_VERSION
+    from formcheck.spine import PLACED_HIP_VERSION
 
     sys.path.insert(0, str(Path(__file__).parent))
     from test_spine import synthetic_track

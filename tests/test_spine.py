@@ -1,4 +1,4 @@
-"""Tests of the spine stage (formcheck.spine.estimate).
+"""Tests of the spine stage (formcheck.spine) and its fault checks (formcheck.faults.spine).
 
 Synthetic lifters: a side-view body drawn as a filled silhouette with a
 controlled curve of the back (lumbar lordosis, thoracic kyphosis, lumbar
@@ -23,16 +23,21 @@ import pytest
 
 from formcheck.pose import landmarks as lm
 from formcheck.exercises import EXERCISES
-from formcheck.faults.core import RepContext
+from formcheck.faults import RepContext
 from formcheck.pose.filters import smooth_track
 from formcheck.measure.kinematics import compute_kinematics, midpoint
-from formcheck.reps.counter import Rep, segment_reps
-from formcheck.spine.estimate import (
-    SPINE_THRESHOLDS,
+from formcheck.reps import Rep, segment_reps
+from formcheck.faults.spine import (
+    BUTT_WINK,
+    LOCKOUT_HYPEREXTENSION,
+    LUMBAR_FLEXION,
+    LUMBAR_HYPEREXTENSION,
     check_butt_wink,
     check_lockout_hyperextension,
     check_lumbar_flexion,
     check_lumbar_hyperextension,
+)
+from formcheck.spine import (
     dorsal_side,
     estimate_spine,
     kink_angle,
@@ -41,6 +46,8 @@ from formcheck.spine.estimate import (
     station_fractions,
 )
 from formcheck.pose.track import TRUNK_STATIONS, PoseTrack
+
+SPINE_THRESHOLDS = {c.code: c.threshold for c in (LUMBAR_FLEXION, LOCKOUT_HYPEREXTENSION, BUTT_WINK, LUMBAR_HYPEREXTENSION)}
 
 try:
     from formcheck.pose.silhouette import trunk_edges_from_mask
@@ -284,13 +291,13 @@ def test_rounded_back_reads_about_30_degrees_more_than_flat(flat_and_rounded):
     (_, kin_f, reps_f, spine_f), (_, kin_r, reps_r, spine_r) = flat_and_rounded
     assert len(reps_f) == len(reps_r) == 2
     for rep_f, rep_r in zip(reps_f, reps_r):
-        flat = rep_summary(spine_f, kin_f, rep_f)
-        rounded = rep_summary(spine_r, kin_r, rep_r)
-        assert flat["assessable"] and rounded["assessable"]
-        gap = rounded["peak_lumbar_flexion_deg"] - flat["peak_lumbar_flexion_deg"]
+        flat = rep_summary(spine_f, kin_f["trunk_inclination"], kin_f.time_s, rep_f)
+        rounded = rep_summary(spine_r, kin_r["trunk_inclination"], kin_r.time_s, rep_r)
+        assert flat.assessable and rounded.assessable
+        gap = rounded.peak_lumbar_flexion_deg - flat.peak_lumbar_flexion_deg
         assert 20.0 < gap < 45.0, gap
-        assert rounded["hinge_ratio"] < flat["hinge_ratio"]
-        assert abs(flat["peak_lumbar_flexion_deg"]) < 15.0
+        assert rounded.hinge_ratio < flat.hinge_ratio
+        assert abs(flat.peak_lumbar_flexion_deg) < 15.0
 
 
 def test_lumbar_flexion_check_flags_rounded_not_flat(flat_and_rounded):
@@ -306,8 +313,8 @@ def test_mirrored_lifter_gives_the_same_answer(flat_and_rounded):
     _, (_, kin_r, reps_r, spine_r) = flat_and_rounded
     _, kin_m, reps_m, spine_m = analyse(synthetic_track(30.0, facing=-1))
     assert kin_m.facing == -kin_r.facing
-    a = rep_summary(spine_r, kin_r, reps_r[0])["peak_lumbar_flexion_deg"]
-    b = rep_summary(spine_m, kin_m, reps_m[0])["peak_lumbar_flexion_deg"]
+    a = rep_summary(spine_r, kin_r["trunk_inclination"], kin_r.time_s, reps_r[0]).peak_lumbar_flexion_deg
+    b = rep_summary(spine_m, kin_m["trunk_inclination"], kin_m.time_s, reps_m[0]).peak_lumbar_flexion_deg
     assert abs(a - b) < 3.0
 
 
@@ -319,7 +326,7 @@ def test_non_side_views_are_withheld(view):
     assert not spine.assessable.any()
     for rep in reps:
         assert check_lumbar_flexion(context(kin, rep, spine)) is None
-        assert not rep_summary(spine, kin, rep)["assessable"]
+        assert not rep_summary(spine, kin["trunk_inclination"], kin.time_s, rep).assessable
 
 
 def test_hidden_back_is_withheld():
@@ -345,7 +352,7 @@ def test_arm_across_the_back_is_rejected(flat_and_rounded):
     _, kin2, reps2, spine2 = analyse(dataclasses.replace(track, trunk_edges=edges))
     assert not spine2.reason
     for a, b in zip(reps, reps2):
-        assert abs(rep_summary(spine, kin, a)["peak_lumbar_flexion_deg"] - rep_summary(spine2, kin2, b)["peak_lumbar_flexion_deg"]) < 6.0
+        assert abs(rep_summary(spine, kin["trunk_inclination"], kin.time_s, a).peak_lumbar_flexion_deg - rep_summary(spine2, kin2["trunk_inclination"], kin2.time_s, b).peak_lumbar_flexion_deg) < 6.0
         assert check_lumbar_flexion(context(kin2, b, spine2)) is None
 
 
@@ -427,9 +434,9 @@ def test_synth_rounding_at_equal_lean(synth_flat_and_rounded):
     (_, kin_f, reps_f, spine_f), (_, kin_30, reps_30, spine_30), (_, kin_40, reps_40, spine_40) = synth_flat_and_rounded
     assert abs(np.nanmax(kin_f["trunk_inclination"]) - np.nanmax(kin_30["trunk_inclination"])) < 5.0
     for rf, r30, r40 in zip(reps_f, reps_30, reps_40):
-        flat = rep_summary(spine_f, kin_f, rf)["peak_lumbar_flexion_deg"]
-        mid = rep_summary(spine_30, kin_30, r30)["peak_lumbar_flexion_deg"]
-        high = rep_summary(spine_40, kin_40, r40)["peak_lumbar_flexion_deg"]
+        flat = rep_summary(spine_f, kin_f["trunk_inclination"], kin_f.time_s, rf).peak_lumbar_flexion_deg
+        mid = rep_summary(spine_30, kin_30["trunk_inclination"], kin_30.time_s, r30).peak_lumbar_flexion_deg
+        high = rep_summary(spine_40, kin_40["trunk_inclination"], kin_40.time_s, r40).peak_lumbar_flexion_deg
         assert abs(flat) < 8.0
         assert 15.0 < mid - flat < 40.0
         assert high > mid
@@ -482,7 +489,7 @@ def test_real_rounded_backs_are_faults_and_good_lifts_are_not(real_spines):
         faults = [check_lumbar_flexion(context(kin, rep, spine)) for rep in reps]
         severities = [f.severity for f in faults if f is not None]
         if label == "rounded":
-            assert "fault" in severities, (clip, [rep_summary(spine, kin, r)["peak_lumbar_flexion_deg"] for r in reps])
+            assert "fault" in severities, (clip, [rep_summary(spine, kin["trunk_inclination"], kin.time_s, r).peak_lumbar_flexion_deg for r in reps])
         else:
             assert "fault" not in severities, (clip, [f.value for f in faults if f])
 
@@ -517,7 +524,7 @@ def test_a_load_held_at_the_hips_hides_only_those_frames(flat_and_rounded, where
     assert not estimate.assessable[loaded].any()
     assert estimate.standing_kink_deg == pytest.approx(spine.standing_kink_deg, abs=2.0)
     for rep in reps:
-        assert rep_summary(estimate, kin, rep)["assessable"]
+        assert rep_summary(estimate, kin["trunk_inclination"], kin.time_s, rep).assessable
 
 
 def test_a_back_edge_inside_the_line_with_the_hips_bent_is_not_taken_for_a_plate(flat_and_rounded):

@@ -13,26 +13,23 @@ from typing import Mapping
 
 import numpy as np
 
-from formcheck import __version__
+from formcheck.io.provenance import FORMCHECK_VERSION
 from formcheck.exercises import EXERCISES, detect_exercise, get_exercise
 from formcheck.exercises.base import Exercise, tempo_metrics
 from formcheck.faults.catalogue import CAMERA_VIEW, cue_sort_key, entry, is_info
 from formcheck.measure.signals import UNITS as LANDMARK_UNITS
 from formcheck.measure.signals import landmark_signals
-from formcheck.faults.core import Fault, RepContext, Threshold
+from formcheck.faults import Fault, RepContext, Threshold
 from formcheck.pose.filters import smooth_track
 from formcheck.measure.kinematics import UNITS, Kinematics, compute_kinematics
 from formcheck.reps.counter import PHASES, Rep, segment_reps
 from formcheck.analysis.report import RepResult, Report
-from formcheck.spine.estimate import SPINE_THRESHOLDS, SpineEstimate, estimate_spine, rep_summary
+from formcheck.spine import SpineEstimate, estimate_spine, rep_summary
 from formcheck.pose.track import PoseTrack
 
 #: Share of lumbar flexion that appears as extra trunk lean (measured on the
 #: synthetic body model: 0.68; NOTES: 70–75 %).
 LEAN_SHARE_OF_FLEXION = 0.68
-
-#: Fault codes judged from the spine estimate.
-SPINE_CODES = frozenset(SPINE_THRESHOLDS)
 
 #: Words for the views a check needs, in the camera advice.
 _VIEW_ADVICE = {
@@ -113,7 +110,7 @@ def analyze_track(track: PoseTrack, options: AnalysisOptions = AnalysisOptions()
         not_assessable=not_assessable,
         frames=frames,
         units={**UNITS, **LANDMARK_UNITS, "time": "s", "lumbar_flexion": "deg", "spine_confidence": "score", "hip_flexion_excl_spine": "deg"},
-        formcheck_version=__version__,
+        formcheck_version=FORMCHECK_VERSION,
         set_summary=tuple(set_summary(rep_results)),
         advice=camera_advice(kin, exercise, not_assessable),
     )
@@ -128,21 +125,23 @@ def assess_rep(
 ) -> RepResult:
     """Metrics, faults and the one cue of one rep (shared by offline and live analysis)."""
     quality = float(np.nanmean(kin["lower_body_visibility"][rep.start : rep.end])) if rep.end > rep.start else 0.0
+    # The spine may be judged in the clip but not in this rep (its back hidden, e.g. by a plate).
+    spine_rep = rep_summary(spine, kin["trunk_inclination"], kin.time_s, rep) if spine is not None else None
     ctx = RepContext(
         rep=rep, time_s=kin.time_s, signals=kin.signals, view=kin.view, thresholds=thresholds, quality=quality,
         spine=spine, extra={"leg_length_m": kin.meta.get("leg_length_m")},
+        spine_rep=spine_rep if spine is not None and not spine.reason else None,
     )
     faults: list[Fault] = []
     info: list[Fault] = []
     withheld = _not_assessable(kin, exercise, spine)
-    # The spine may be judged in the clip but not in this rep (its back hidden, e.g. by a plate).
-    spine_rep = rep_summary(spine, kin, rep) if spine is not None and not spine.reason else None
     not_assessed: dict[str, str] = {}
-    for code, check in exercise.checks:
+    for check in exercise.checks:
+        code = check.code
         if code in withheld or code not in thresholds:
             continue
-        if spine_rep is not None and not spine_rep["assessable"] and _needs_spine(check) and not is_info(code):
-            not_assessed[code] = spine_rep["reason"]
+        if ctx.spine_rep is not None and not ctx.spine_rep.assessable and check.needs_spine and not is_info(code):
+            not_assessed[code] = ctx.spine_rep.reason
             continue
         fault = check(ctx)
         if fault is None:
@@ -154,9 +153,8 @@ def assess_rep(
     t = kin.time_s
     last = len(t) - 1
     metrics = exercise.metrics(ctx)
-    if spine is not None:
-        summary = spine_rep if spine_rep is not None else rep_summary(spine, kin, rep)
-        metrics.update({k: v for k, v in summary.items() if k not in ("assessable", "reason")})
+    if spine_rep is not None:
+        metrics.update(spine_rep.metrics())
     # Tempo: the way down and the way up, each timed over 5–95 % of its range.
     metrics["descent_s"], metrics["ascent_s"] = tempo_metrics(exercise.depth(kin.signals), t, rep, exercise.rule.style)
     # One cue per rep, safety first: spine before positions before depth before tempo
@@ -180,23 +178,18 @@ def assess_rep(
     )
 
 
-def _needs_spine(check) -> bool:
-    """Whether a check reads the spine estimate (the checks in :mod:`formcheck.spine.estimate` do)."""
-    return getattr(check, "__module__", "") == "formcheck.spine.estimate" or getattr(check, "needs_spine", False)
-
-
 def _not_assessable(kin: Kinematics, exercise: Exercise, spine: SpineEstimate | None = None) -> dict[str, str]:
     """Faults this video cannot support, with the reason (a verdict withheld is
     better than a wrong one)."""
     out: dict[str, str] = {}
     spine_reason = spine.reason if spine is not None else "the spine was not estimated"
-    for code, check in exercise.checks:
-        views = exercise.views.get(code)
+    for check in exercise.checks:
+        views = check.views
         if views and kin.view not in views:
             how = _VIEW_ADVICE.get(tuple(views), f"from the {' or '.join(views)}")
-            out[code] = f"needs a {' or '.join(views)} view (this video is {kin.view}); film {how}"
-        elif spine_reason and _needs_spine(check):
-            out[code] = spine_reason
+            out[check.code] = f"needs a {' or '.join(views)} view (this video is {kin.view}); film {how}"
+        elif spine_reason and check.needs_spine:
+            out[check.code] = spine_reason
     return out
 
 
@@ -209,13 +202,14 @@ def camera_advice(kin: Kinematics, exercise: Exercise, not_assessable: Mapping[s
     """
     by_view: dict[tuple[str, ...], list[str]] = {}
     spine_view = ("side",) if kin.view != "side" else None
-    for code, check in exercise.checks:
+    for check in exercise.checks:
+        code = check.code
         if code not in not_assessable or is_info(code):
             continue
-        views = exercise.views.get(code)
+        views = check.views
         if views and kin.view not in views:
             by_view.setdefault(tuple(views) if tuple(views) != ("side", "oblique") else ("side",), []).append(code)
-        elif _needs_spine(check) and spine_view:
+        elif check.needs_spine and spine_view:
             by_view.setdefault(spine_view, []).append(code)
     if not by_view:
         return {}
@@ -320,5 +314,5 @@ def _empty_report(track, name, options, notes, source, kin: Kinematics | None = 
         not_assessable={},
         frames=({"frame": np.arange(len(kin)), "time": kin.time_s, **kin.signals} if kin else {}),
         units=dict(UNITS, time="s"),
-        formcheck_version=__version__,
+        formcheck_version=FORMCHECK_VERSION,
     )

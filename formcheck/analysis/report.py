@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from formcheck.faults.core import Fault
+from formcheck.exercises import EXERCISES
+from formcheck.faults import Fault
 from formcheck.io.files import write_text_atomic
 
 #: Bump the major number on incompatible changes of report.json.
@@ -101,8 +102,9 @@ class Report:
     # ------------------------------------------------------------------ text
     def summary(self) -> str:
         """A few plain-language lines for the terminal."""
-        name = self.exercise.replace("_", " ") if self.exercise != "unknown" else "Exercise not recognised"
-        name = "RDL" if name == "rdl" else name
+        exercise = EXERCISES.get(self.exercise)
+        name = exercise.short_title if exercise else self.exercise.replace("_", " ")
+        name = name if self.exercise != "unknown" else "Exercise not recognised"
         lines = [f"{name[0].upper() + name[1:]} · {self.view} view · {self.rep_count} rep{'s' if self.rep_count != 1 else ''}"]
         for rep in self.reps:
             if rep.faults:

@@ -22,7 +22,9 @@ from formcheck.pose.filters import OneEuroFilter
 from formcheck.measure.kinematics import compute_kinematics
 from formcheck.analysis.report import RepResult
 from formcheck.reps.counter import RepCounter, RepEvent, rep_with_phases
-from formcheck.spine.estimate import estimate_spine
+from formcheck.spine import estimate_spine
+from formcheck.faults import Threshold
+from formcheck.faults.spine import LUMBAR_FLEXION
 from formcheck.pose.track import PoseFrame, PoseTrack
 
 #: Seconds before a rep from which the live analyser places the hip (the stand
@@ -45,6 +47,7 @@ class LiveState:
     last_rep: RepResult | None = None
     pose: PoseFrame | None = None
     back_points: np.ndarray | None = None  # (k, 2) dorsal edge in frame pixels, side views only
+    back_limits: tuple[float, float] = (LUMBAR_FLEXION.threshold.caution, LUMBAR_FLEXION.threshold.fault)
 
 
 class StreamingAnalyzer:
@@ -141,7 +144,19 @@ class StreamingAnalyzer:
             last_rep=self.reps[-1] if self.reps else None,
             pose=filtered,
             back_points=back,
+            back_limits=self._back_limits(),
         )
+
+    def _back_limits(self) -> tuple[float, float]:
+        """Caution and fault levels of rounding for the back gauge (the exercise's
+        ``lumbar_flexion`` threshold, else the spine's default)."""
+        limit = self.thresholds_for(self.exercise).get("lumbar_flexion") if self.exercise else None
+        limit = limit or LUMBAR_FLEXION.threshold
+        return limit.caution, limit.fault
+
+    def thresholds_for(self, name: str) -> dict[str, Threshold]:
+        """The thresholds in force for one exercise: its defaults and the overrides."""
+        return {**EXERCISES[name].thresholds, **self.thresholds.get(name, {})}
 
     def _assess(self, name: str, event: RepEvent, depth: np.ndarray, kin, offset: int) -> RepResult | None:
         exercise = EXERCISES[name]
@@ -151,8 +166,7 @@ class StreamingAnalyzer:
         prev_end = max(self._last_rep_end[name] - offset, 0)
         rep = rep_with_phases(len(self.reps) + 1, local, depth, exercise.rule, prev_end, len(depth))
         self._last_rep_end[name] = rep.end + offset
-        thresholds = dict(exercise.thresholds)
-        thresholds.update(self.thresholds.get(name, {}))
+        thresholds = self.thresholds_for(name)
         # The spine estimate needs the whole rep: run it once the rep is complete.
         # The hip is placed from the outline over the rep and the stand before it
         # only: over the whole window it would stall the live loop at each rep end.

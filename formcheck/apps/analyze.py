@@ -32,7 +32,7 @@ from formcheck.errors import InputError
 from formcheck.pose.estimator import PoseOptions, estimate_track
 from formcheck.analysis.report import Report
 from formcheck.io.video import prefetch, read_frames
-from formcheck.spine.estimate import with_placed_hip
+from formcheck.spine import with_placed_hip
 from formcheck.analysis.streaming import LiveState, StreamingAnalyzer
 from formcheck.pose.track import PoseFrame, PoseTrack
 from formcheck.io.writer import VideoWriter, frame_size_for
@@ -256,7 +256,7 @@ def draw_state(frame: np.ndarray, state: LiveState, scale: float, holder) -> np.
     peak = last.metrics.get("peak_lumbar_flexion_deg", float("nan")) if last is not None else float("nan")
     if np.isfinite(peak):
         # The spine is judged per finished rep: show that rep's peak rounding.
-        overlay.draw_gauge(frame, peak, -10.0, 50.0, "back", thresholds=(25.0, 35.0), position="left")
+        overlay.draw_gauge(frame, peak, -10.0, 50.0, "back", thresholds=state.back_limits, position="left")
         hinge = last.metrics.get("hinge_ratio", float("nan"))
         overlay.draw_text_panel(frame, [f"rep {last.index}: back {peak:+.0f} deg", f"hinge ratio {hinge:.2f}"])
     if state.finished_rep is not None:

@@ -12,10 +12,9 @@ import os
 import sys
 from pathlib import Path
 
-from formcheck import __version__
+from formcheck.io.provenance import FORMCHECK_VERSION
 from formcheck.errors import FormcheckError, NoPersonError
-
-EXERCISE_CHOICES = ("auto", "squat", "deadlift", "rdl", "good_morning", "kettlebell_swing")
+from formcheck.exercises import exercise_choices
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="formcheck",
         description="Check squat and deadlift form from video: reps, phases, faults and one cue per rep.",
     )
-    parser.add_argument("--version", action="version", version=f"formcheck {__version__}")
+    parser.add_argument("--version", action="version", version=f"formcheck {FORMCHECK_VERSION}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -35,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument("video", help="video file (mp4, mov, …) or a landmarks.npz saved by an earlier run")
     analyze.add_argument("--out", help="output folder (default: ./<video name>.formcheck)")
-    analyze.add_argument("--exercise", choices=EXERCISE_CHOICES, default="auto", help="skip auto-detection")
+    analyze.add_argument("--exercise", choices=exercise_choices(), default="auto", help="skip auto-detection")
     analyze.add_argument("--landmarks", help="re-use a saved landmarks.npz instead of running the pose model")
     analyze.add_argument(
         "--profile", metavar="FILE", help="thresholds: default, beginner, strict or a TOML file (docs/faults.md)"

@@ -34,22 +34,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from formcheck.analysis.offline import AnalysisOptions, analyze_track
-from formcheck.exercises import EXERCISES
+from formcheck.exercises import EXERCISES, exercise_named_in
 from formcheck.errors import FormcheckError, InputError
 from formcheck.pose.estimator import estimate_track
 from formcheck.io.video import prefetch, read_frames
 from formcheck.pose.track import PoseTrack
 
-
-#: Words in an exercise label → the plug-in expected to recognise it (first match wins).
-EXERCISE_WORDS = (
-    ("swing", "kettlebell_swing"),
-    ("good morning", "good_morning"),
-    ("romanian", "rdl"),
-    ("rdl", "rdl"),
-    ("deadlift", "deadlift"),
-    ("squat", "squat"),
-)
 
 #: Patterns in ``faults_seen`` → fault code, per exercise ("*" = any exercise).
 LABEL_WORDS: tuple[tuple[str, dict[str, str]], ...] = (
@@ -74,12 +64,9 @@ LABEL_WORDS: tuple[tuple[str, dict[str, str]], ...] = (
 
 
 def expected_exercise(label: str) -> str:
-    """The plug-in a labelled exercise should be recognised as (or ``"unknown"``)."""
-    label = label.lower()
-    for word, name in EXERCISE_WORDS:
-        if word in label:
-            return name
-    return "unknown"
+    """The plug-in a labelled exercise should be recognised as (or ``"unknown"``):
+    the first whose ``label_words`` appear in it (:func:`formcheck.exercises.exercise_named_in`)."""
+    return exercise_named_in(label)
 
 
 def labelled_codes(faults_seen: str, exercise: str) -> set[str]:

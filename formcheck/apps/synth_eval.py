@@ -39,7 +39,7 @@ import numpy as np
 
 from formcheck.measure.kinematics import joint_angle, midpoint
 from formcheck.analysis.report import Report
-from formcheck.spine.estimate import LOADED_LEAN_DEG
+from formcheck.spine import LOADED_LEAN_DEG
 
 #: The spine fault each exercise grades from the lumbar flexion estimate.
 SPINE_FAULT = {"deadlift": "lumbar_flexion", "squat": "butt_wink"}

@@ -8,17 +8,10 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from formcheck.faults.core import (  # noqa: F401  (finite … sustained_min: the plug-ins import them from here too)
-    FaultCheck,
-    RepContext,
-    Threshold,
-    finite,
-    hold_frames,
-    sustained_max,
-    sustained_min,
-)
-from formcheck.reps.counter import RepRule
-from formcheck.spine.estimate import MODEL_HIP, SpineCalibration
+from formcheck.faults.core import Check, FaultCheck, RepContext, Threshold
+from formcheck.measure.held import finite, hold_frames, sustained_max, sustained_min  # noqa: F401  (the plug-ins import them from here)
+from formcheck.reps import RepRule
+from formcheck.spine import MODEL_HIP, SpineCalibration
 
 Signals = Mapping[str, np.ndarray]
 
@@ -29,56 +22,154 @@ SIDE_OR_OBLIQUE = ("side", "oblique")
 #: Front or rear: left–right (frontal-plane) movement is visible.
 FRONT_OR_REAR = ("front", "rear")
 
+#: Least hip flexion at the bottom of a hinge (deg).
+HINGE_MIN_DEG = 50.0
+
+
+@dataclass(frozen=True)
+class Posture:
+    """The posture at the bottoms of the reps a plug-in found (medians), for recognition.
+
+    Heights are in leg lengths above the ankles, angles in degrees.
+
+    Attributes
+    ----------
+    wrist, hip : float
+        Wrist and hip height at the bottom.
+    knee_flexion, hip_flexion : float
+        Knee and hip flexion at the bottom.
+    wrist_top, shoulder_top : float
+        Highest wrist and shoulder height once the lifter stands up after the
+        bottom (NaN when not seen): a swing's bell floats up in front.
+    """
+
+    wrist: float
+    hip: float
+    knee_flexion: float
+    hip_flexion: float
+    wrist_top: float = float("nan")
+    shoulder_top: float = float("nan")
+
+    @property
+    def hinged(self) -> bool:
+        """The hips folded at least ``HINGE_MIN_DEG``."""
+        return self.hip_flexion >= HINGE_MIN_DEG
+
+    @property
+    def hands_below_hips(self) -> bool:
+        return self.wrist < self.hip
+
 
 @dataclass(frozen=True)
 class Exercise:
-    """An exercise plug-in.
+    """An exercise plug-in: everything formcheck knows about one exercise.
+
+    Register it with :func:`formcheck.exercises.register`; the command line,
+    live mode, auto-detection, the catalogue, the report and the default
+    profile all take it from the registry (docs/adding-an-exercise.md).
 
     Attributes
     ----------
     name : str
         Stable identifier used on the command line and in reports.
     title : str
-        Human name.
+        Human name ("Romanian deadlift").
     rule : RepRule
-        How reps are cut from :attr:`depth`.
+        How reps are cut from :attr:`depth`. ``style="down_up"`` is a pull
+        from the floor (timed as pull and lowering); ``"up_down_up"`` a
+        movement from the top (timed as down and up).
     depth : callable
         ``depth(signals) -> ndarray``: causal normalised depth (0 top, 1 bottom),
         computed sample by sample from the past only, so live and offline agree.
-    checks : tuple of (code, check)
+    checks : tuple of Check
         Fault checks, in priority order for the one cue per rep (safety first;
-        see :mod:`formcheck.faults.catalogue` for the tiers).
-    thresholds : dict of str → Threshold
-        Default thresholds, keyed by fault code.
+        see :mod:`formcheck.faults.catalogue` for the tiers). Each carries its
+        default threshold, what it needs and the views it can be judged from.
     metrics : callable
         ``metrics(ctx) -> dict`` of per-rep numbers for the report.
-    views : dict of str → tuple of str
-        Camera views each check can be judged from (a code missing here can
-        be judged from any view). Elsewhere the verdict is withheld and the
-        report advises how to film.
+    units : dict
     variants : tuple of str
         Forms of the exercise the plug-in covers (documentation).
     spine_calibration : SpineCalibration
         Where the spine stage takes the hip from and how it turns the back's
-        kink into degrees (:data:`formcheck.spine.estimate.MODEL_HIP` or
-        :data:`formcheck.spine.estimate.PLACED_HIP`).
+        kink into degrees (:data:`formcheck.spine.MODEL_HIP` or
+        :data:`formcheck.spine.PLACED_HIP`).
+    aliases : tuple of str
+        Other spellings accepted by ``--exercise`` and in labels.
+    short_title : str
+        Name in the terminal summary (default: the title).
+    label_words : tuple of str
+        Words in a free-text exercise label that name this exercise
+        (``formcheck eval``); default: the name and title.
+    recognise : callable or None
+        ``recognise(posture: Posture) -> bool``: whether the posture at the
+        bottom of the reps looks like this exercise. None: never picked by
+        auto-detection (``--exercise`` only).
+    recognise_order : int
+        Plug-ins are asked in this order (lowest first); the first that
+        recognises the posture gets the vote, and the first whose words
+        appear in a label names it.
+    preference : int
+        When several plug-ins recognise as many of their own reps, the lowest
+        wins (the common lifts first).
+    position : callable or None
+        ``position(metrics) -> (text, detail) | None``: the rep's position for
+        the report's rep table (depth, set-up, bottom).
+    position_title : str
+        Heading of that column.
     """
 
     name: str
     title: str
     rule: RepRule
     depth: Callable[[Signals], np.ndarray]
-    checks: tuple[tuple[str, FaultCheck], ...]
-    thresholds: dict[str, Threshold]
+    checks: tuple[Check, ...]
     metrics: Callable[[RepContext], dict[str, float]]
     units: dict[str, str] = field(default_factory=dict)
-    views: dict[str, tuple[str, ...]] = field(default_factory=dict)
     variants: tuple[str, ...] = ()
     spine_calibration: SpineCalibration = MODEL_HIP
+    aliases: tuple[str, ...] = ()
+    short_title: str = ""
+    label_words: tuple[str, ...] = ()
+    recognise: Callable[[Posture], bool] | None = None
+    recognise_order: int = 100
+    preference: int = 100
+    position: Callable[[Mapping[str, float]], tuple[str, str] | None] | None = None
+    position_title: str = "Bottom"
+
+    def __post_init__(self) -> None:
+        codes = [c.code for c in self.checks]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"exercise {self.name}: a fault code is listed twice in {codes}")
+        if not self.short_title:
+            object.__setattr__(self, "short_title", self.title)
+        if not self.label_words:
+            object.__setattr__(self, "label_words", (self.name.replace("_", " "), self.title.lower()))
 
     @property
     def codes(self) -> tuple[str, ...]:
-        return tuple(code for code, _ in self.checks)
+        return tuple(c.code for c in self.checks)
+
+    @property
+    def thresholds(self) -> dict[str, Threshold]:
+        """Default thresholds, keyed by fault code (in priority order)."""
+        return {c.code: c.threshold for c in self.checks}
+
+    @property
+    def views(self) -> dict[str, tuple[str, ...]]:
+        """Camera views each check can be judged from (a code missing here: any view)."""
+        return {c.code: c.views for c in self.checks if c.views}
+
+    def check(self, code: str) -> Check:
+        for c in self.checks:
+            if c.code == code:
+                return c
+        raise KeyError(f"{self.name} has no check {code!r}")
+
+    @property
+    def pulls_from_floor(self) -> bool:
+        """A rep is a pull from the floor to lockout and the lowering after it."""
+        return self.rule.style == "down_up"
 
 
 def value_at(signal: np.ndarray, frame: int) -> float:

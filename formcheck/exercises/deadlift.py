@@ -40,6 +40,7 @@ from formcheck.exercises.base import (
     SIDE,
     SIDE_OR_OBLIQUE,
     Exercise,
+    Posture,
     finite,
     hold_frames,
     legs_seen,
@@ -49,9 +50,10 @@ from formcheck.exercises.base import (
     sustained_min,
     value_at,
 )
-from formcheck.faults.core import Fault, RepContext, Threshold
-from formcheck.reps.counter import RepRule
-from formcheck.spine.estimate import PLACED_HIP, SPINE_THRESHOLDS, check_lockout_hyperextension, check_lumbar_flexion
+from formcheck.faults.core import Check, Fault, RepContext, Threshold
+from formcheck.faults.spine import LOCKOUT_HYPEREXTENSION, LUMBAR_FLEXION
+from formcheck.reps import RepRule
+from formcheck.spine import PLACED_HIP
 
 LOCKOUT_HIP_FLEXION_DEG = 15.0
 SQUATTED_THIGH_MAX_DEG = 20.0
@@ -240,38 +242,48 @@ def metrics(ctx: RepContext) -> dict[str, float]:
     }
 
 
+#: Recognition: a hinge with the hands below the hips and low, wrists below
+#: this height at the bottom (leg lengths above the ankles: about knee height).
+HANDS_LOW = 0.45
+
+
+def recognise(p: Posture) -> bool:
+    return p.hinged and p.hands_below_hips and p.wrist < HANDS_LOW
+
+
+def position(m) -> tuple[str, str] | None:
+    """The rep table's set-up: the back's angle at the start of the pull, and the hips."""
+    trunk, hip = m.get("start_trunk_inclination_deg"), m.get("start_hip_flexion_deg")
+    if trunk is None or not np.isfinite(trunk):
+        return None
+    return f"back {trunk:.0f}° from vertical", (f"hips flexed {hip:.0f}°" if hip is not None and np.isfinite(hip) else "")
+
+
 EXERCISE = Exercise(
     name="deadlift",
     title="Deadlift",
     rule=RepRule(style="down_up", enter=0.6, exit=0.35, min_rep_s=0.4),
     depth=depth,
     checks=(  # priority order for the one cue per rep: the spine first
-        ("lumbar_flexion", check_lumbar_flexion),
-        ("lockout_hyperextension", check_lockout_hyperextension),
-        ("hips_rise_early", check_hips_rise_early),
-        ("squatted_start", check_squatted_start),
-        ("bar_drift", check_bar_drift),
-        ("soft_lockout", check_soft_lockout),
-        ("tempo", check_tempo),
+        LUMBAR_FLEXION,
+        LOCKOUT_HYPEREXTENSION,
+        Check("hips_rise_early", check_hips_rise_early, Threshold(caution=12.0, fault=18.0), views=SIDE_OR_OBLIQUE),
+        Check("squatted_start", check_squatted_start, Threshold(caution=47.0, fault=43.0, higher_is_worse=False),
+              views=SIDE_OR_OBLIQUE),
+        Check("bar_drift", check_bar_drift, Threshold(caution=9.0, fault=13.0), views=SIDE),
+        Check("soft_lockout", check_soft_lockout, Threshold(caution=20.0, fault=30.0), views=SIDE_OR_OBLIQUE),
+        Check("tempo", check_tempo, Threshold(caution=0.3, fault=0.2, higher_is_worse=False)),
     ),
-    thresholds={
-        "lumbar_flexion": SPINE_THRESHOLDS["lumbar_flexion"],
-        "lockout_hyperextension": SPINE_THRESHOLDS["lockout_hyperextension"],
-        "hips_rise_early": Threshold(caution=12.0, fault=18.0),
-        "squatted_start": Threshold(caution=47.0, fault=43.0, higher_is_worse=False),
-        "bar_drift": Threshold(caution=9.0, fault=13.0),
-        "soft_lockout": Threshold(caution=20.0, fault=30.0),
-        "tempo": Threshold(caution=0.3, fault=0.2, higher_is_worse=False),
-    },
     metrics=metrics,
-    views={
-        "hips_rise_early": SIDE_OR_OBLIQUE,
-        "squatted_start": SIDE_OR_OBLIQUE,
-        "bar_drift": SIDE,
-        "soft_lockout": SIDE_OR_OBLIQUE,
-    },
     variants=("barbell deadlift", "kettlebell deadlift"),
     # The hip landmark slides furthest at the floor, with the plates hiding the
     # bent knees: place it from the back's outline (docs/synthetic-benchmark.md).
     spine_calibration=PLACED_HIP,
+    aliases=("kettlebell_deadlift", "conventional_deadlift"),
+    label_words=("deadlift",),
+    recognise=recognise,
+    recognise_order=30,
+    preference=1,
+    position=position,
+    position_title="Set-up",
 )

@@ -12,8 +12,20 @@ and how much knee bend turns the hinge into a squat.
 
 from __future__ import annotations
 
+from formcheck.exercises.base import Posture
 from formcheck.exercises.hinge import top_down_hinge
 from formcheck.faults.core import Threshold
+
+#: Recognition: the load high (wrists at or above the hips) while the hips fold
+#: at least 60° and stay at least this high (leg lengths), knees bent less than this (deg).
+GOOD_MORNING_HIP_MIN = 0.68
+GOOD_MORNING_KNEE_MAX_DEG = 75.0
+
+
+def recognise(p: Posture) -> bool:
+    return (p.wrist >= p.hip and p.hip_flexion >= 60 and p.hip >= GOOD_MORNING_HIP_MIN
+            and p.knee_flexion < GOOD_MORNING_KNEE_MAX_DEG)
+
 
 EXERCISE = top_down_hinge(
     name="good_morning",
@@ -22,4 +34,9 @@ EXERCISE = top_down_hinge(
     hinge_cue="Bow further: hips back until your chest is near parallel to the floor, back flat.",
     knees_too_bent=Threshold(caution=22.0, fault=35.0),
     variants=("barbell good morning", "kettlebell good morning", "bodyweight good morning"),
+    aliases=("goodmorning",),
+    label_words=("good morning",),
+    recognise=recognise,
+    recognise_order=40,
+    preference=5,
 )

@@ -23,9 +23,9 @@ from formcheck.exercises.base import (
     phase_frames,
     sustained_max,
 )
-from formcheck.faults.core import Fault, FaultCheck, RepContext, Threshold
-from formcheck.reps.counter import RepRule
-from formcheck.spine.estimate import SPINE_THRESHOLDS, check_lumbar_flexion
+from formcheck.faults.core import Check, Fault, FaultCheck, RepContext, Threshold
+from formcheck.faults.spine import LUMBAR_FLEXION
+from formcheck.reps import RepRule
 
 #: A position must be held this long to count (seconds).
 HOLD_S = 0.15
@@ -109,6 +109,14 @@ def hinge_metrics(ctx: RepContext) -> dict[str, float]:
     }
 
 
+def hinge_position(m) -> tuple[str, str] | None:
+    """The rep table's bottom: the back's angle, and how far the hips hinged."""
+    trunk, hinge = m.get("trunk_inclination_bottom_deg"), m.get("hinge_deg")
+    if trunk is None or not np.isfinite(trunk):
+        return None
+    return f"back {trunk:.0f}° from vertical", (f"hips hinged {hinge:.0f}°" if hinge is not None and np.isfinite(hinge) else "")
+
+
 def top_down_hinge(
     name: str,
     title: str,
@@ -118,10 +126,13 @@ def top_down_hinge(
     variants: tuple[str, ...],
     top_hip_flexion_deg: float = 10.0,
     bottom_hip_flexion_deg: float = 70.0,
+    **names,
 ):
     """The plug-in of a top → bottom → top hip hinge (RDL, good morning): they share
-    the depth signal, rep rule, checks and tempo, and differ in cues and how much
-    knee bend turns the hinge into a squat.
+    the depth signal, rep rule, checks and tempo, and differ in cues, how much
+    knee bend turns the hinge into a squat, and their names and recognition
+    (``**names``: the :class:`~formcheck.exercises.base.Exercise` fields
+    ``aliases``, ``recognise``, … passed through).
 
     Depth signal: the landmark hip angle (hip flexion), 0 at
     ``top_hip_flexion_deg`` (standing) to 1 at ``bottom_hip_flexion_deg``.
@@ -145,19 +156,16 @@ def top_down_hinge(
         rule=RepRule(style="up_down_up", enter=0.55, exit=0.25, min_rep_s=0.8),
         depth=depth,
         checks=(  # priority order for the one cue per rep: the spine first
-            ("lumbar_flexion", check_lumbar_flexion),
-            ("knees_too_bent", make_knees_too_bent_check(knees_cue)),
-            ("insufficient_hinge", make_insufficient_hinge_check(hinge_cue)),
-            ("tempo", make_tempo_check(
-                depth, "up_down_up", cue="Lower slowly: take about two seconds on the way down.", what="the lowering")),
+            LUMBAR_FLEXION,
+            Check("knees_too_bent", make_knees_too_bent_check(knees_cue), knees_too_bent, views=SIDE),
+            Check("insufficient_hinge", make_insufficient_hinge_check(hinge_cue),
+                  Threshold(caution=72.0, fault=60.0, higher_is_worse=False), views=SIDE_OR_OBLIQUE),
+            Check("tempo", make_tempo_check(
+                depth, "up_down_up", cue="Lower slowly: take about two seconds on the way down.", what="the lowering"),
+                Threshold(caution=0.6, fault=0.4, higher_is_worse=False)),
         ),
-        thresholds={
-            "lumbar_flexion": SPINE_THRESHOLDS["lumbar_flexion"],
-            "knees_too_bent": knees_too_bent,
-            "insufficient_hinge": Threshold(caution=72.0, fault=60.0, higher_is_worse=False),
-            "tempo": Threshold(caution=0.6, fault=0.4, higher_is_worse=False),
-        },
         metrics=hinge_metrics,
-        views={"knees_too_bent": SIDE, "insufficient_hinge": SIDE_OR_OBLIQUE},
+        position=hinge_position,
         variants=variants,
+        **names,
     )

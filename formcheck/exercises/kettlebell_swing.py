@@ -27,6 +27,7 @@ import numpy as np
 from formcheck.exercises.base import (
     SIDE,
     Exercise,
+    Posture,
     baseline,
     finite,
     hinge_depth,
@@ -35,10 +36,11 @@ from formcheck.exercises.base import (
     quiet_standing_frames,
     sustained_max,
 )
-from formcheck.exercises.hinge import bottom_frames, hinge_metrics, knee_bend
-from formcheck.faults.core import Fault, RepContext, Threshold
-from formcheck.reps.counter import RepRule
-from formcheck.spine.estimate import LOADED_LEAN_DEG, SPINE_THRESHOLDS
+from formcheck.exercises.hinge import bottom_frames, hinge_metrics, hinge_position, knee_bend
+from formcheck.faults.core import Check, Fault, RepContext, Threshold
+from formcheck.faults.spine import LUMBAR_FLEXION
+from formcheck.reps import RepRule
+from formcheck.spine import LOADED_LEAN_DEG
 
 TOP_HIP_FLEXION_DEG = 10.0
 BOTTOM_HIP_FLEXION_DEG = 70.0
@@ -67,7 +69,7 @@ def check_squatting_the_swing(ctx: RepContext) -> Fault | None:
 def check_lumbar_flexion_at_bottom(ctx: RepContext) -> Fault | None:
     """``lumbar_flexion`` of the swing: the lower back rounds at the bottom.
 
-    Like :func:`formcheck.spine.estimate.check_lumbar_flexion`, but a swing's bottom
+    Like :func:`formcheck.faults.spine.check_lumbar_flexion`, but a swing's bottom
     lasts a fraction of a second, so the peak only has to be held ``HOLD_S``.
     """
     spine = ctx.spine
@@ -94,8 +96,6 @@ def check_lumbar_flexion_at_bottom(ctx: RepContext) -> Fault | None:
         unit="deg",
     )
 
-
-check_lumbar_flexion_at_bottom.needs_spine = True
 
 
 #: The top of the swing: hips open past this hip flexion (deg); at most this long (s).
@@ -146,22 +146,36 @@ def check_lean_back_at_top(ctx: RepContext) -> Fault | None:
     )
 
 
+#: Recognition: after the bottom the hands float up to at least this far below
+#: the shoulders (leg lengths; hanging arms are ≈ 0.6 below, a bell at chest
+#: height ≈ 0), with the lifter standing (shoulders at least this high).
+SWING_HANDS_BELOW_SHOULDERS = 0.15
+STANDING_SHOULDERS_MIN = 1.2
+
+
+def recognise(p: Posture) -> bool:
+    floated = bool(np.isfinite(p.wrist_top)) and p.shoulder_top >= STANDING_SHOULDERS_MIN and (
+        p.wrist_top >= p.shoulder_top - SWING_HANDS_BELOW_SHOULDERS
+    )
+    return p.hinged and p.hands_below_hips and floated
+
+
 EXERCISE = Exercise(
     name="kettlebell_swing",
     title="Kettlebell swing",
     rule=RepRule(style="up_down_up", enter=0.5, exit=0.25, min_rep_s=0.5, hold_s=0.05),
     depth=depth,
     checks=(  # priority order for the one cue per rep: the spine first
-        ("lumbar_flexion", check_lumbar_flexion_at_bottom),
-        ("lumbar_hyperextension", check_lean_back_at_top),
-        ("squatting_the_swing", check_squatting_the_swing),
+        Check("lumbar_flexion", check_lumbar_flexion_at_bottom, LUMBAR_FLEXION.threshold, needs=("spine",)),
+        Check("lumbar_hyperextension", check_lean_back_at_top, Threshold(caution=5.0, fault=10.0), views=SIDE),
+        Check("squatting_the_swing", check_squatting_the_swing, Threshold(caution=30.0, fault=45.0), views=SIDE),
     ),
-    thresholds={
-        "lumbar_flexion": SPINE_THRESHOLDS["lumbar_flexion"],
-        "lumbar_hyperextension": Threshold(caution=5.0, fault=10.0),
-        "squatting_the_swing": Threshold(caution=30.0, fault=45.0),
-    },
     metrics=hinge_metrics,
-    views={"lumbar_hyperextension": SIDE, "squatting_the_swing": SIDE},
     variants=("Russian swing", "American swing"),
+    aliases=("swing", "kb_swing"),
+    label_words=("swing",),
+    recognise=recognise,
+    recognise_order=10,
+    preference=3,
+    position=hinge_position,
 )

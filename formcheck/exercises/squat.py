@@ -41,6 +41,7 @@ from formcheck.exercises.base import (
     FRONT_OR_REAR,
     SIDE,
     Exercise,
+    Posture,
     baseline,
     finite,
     hold_frames,
@@ -51,9 +52,9 @@ from formcheck.exercises.base import (
     sustained_max,
     value_at,
 )
-from formcheck.faults.core import Fault, RepContext, Threshold
-from formcheck.reps.counter import RepRule
-from formcheck.spine.estimate import SPINE_THRESHOLDS, check_butt_wink, check_lumbar_hyperextension
+from formcheck.faults.core import Check, Fault, RepContext, Threshold
+from formcheck.faults.spine import BUTT_WINK, LUMBAR_HYPEREXTENSION
+from formcheck.reps import RepRule
 
 PARALLEL_DROP_LEG_LENGTHS = 0.45
 #: What a squat at true parallel reads as, at most (degrees above parallel): on
@@ -246,40 +247,49 @@ def metrics(ctx: RepContext) -> dict[str, float]:
     }
 
 
+#: Recognition: the knees bent at least this much at the bottom (deg), the load
+#: high or the arms forward (wrists at or above the hips).
+SQUAT_KNEE_MIN_DEG = 60.0
+
+
+def recognise(p: Posture) -> bool:
+    return p.wrist >= p.hip and p.knee_flexion >= SQUAT_KNEE_MIN_DEG
+
+
+def position(m) -> tuple[str, str] | None:
+    """The rep table's depth: thigh angle to parallel, and the knee bend."""
+    thigh = m.get("depth_thigh_angle_deg")
+    if thigh is None or not np.isfinite(thigh):
+        return None
+    text = "at parallel" if abs(thigh) < 1.0 else f"{abs(thigh):.0f}° {'below' if thigh < 0 else 'above'} parallel"
+    knee = m.get("knee_flexion_max_deg")
+    return text, (f"knees bent {knee:.0f}°" if knee is not None and np.isfinite(knee) else "")
+
+
 EXERCISE = Exercise(
     name="squat",
     title="Squat",
     rule=RepRule(style="up_down_up", enter=0.4, exit=0.15, min_rep_s=0.6),
     depth=depth,
     checks=(  # priority order for the one cue per rep: the spine first
-        ("butt_wink", check_butt_wink),
-        ("lumbar_hyperextension", check_lumbar_hyperextension),
-        ("knee_valgus", check_knee_valgus),
-        ("excessive_forward_lean", check_excessive_forward_lean),
-        ("lateral_shift", check_lateral_shift),
-        ("heel_rise", check_heel_rise),
-        ("shallow_depth", check_shallow_depth),
-        ("tempo", check_tempo),
-        ("knees_forward", check_knees_forward),
+        BUTT_WINK,
+        LUMBAR_HYPEREXTENSION,
+        Check("knee_valgus", check_knee_valgus, Threshold(caution=5.0, fault=8.0), views=FRONT_OR_REAR),
+        Check("excessive_forward_lean", check_excessive_forward_lean, Threshold(caution=22.0, fault=32.0), views=SIDE),
+        Check("lateral_shift", check_lateral_shift, Threshold(caution=15.0, fault=25.0), views=FRONT_OR_REAR),
+        Check("heel_rise", check_heel_rise, Threshold(caution=4.5, fault=7.0), views=SIDE),
+        Check("shallow_depth", check_shallow_depth,
+              Threshold(caution=PARALLEL_READS_UP_TO_DEG, fault=PARALLEL_READS_UP_TO_DEG + 10.0)),
+        Check("tempo", check_tempo, Threshold(caution=0.3, fault=0.2, higher_is_worse=False)),
+        Check("knees_forward", check_knees_forward, Threshold(caution=40.0, fault=50.0), views=SIDE),
     ),
-    thresholds={
-        "butt_wink": SPINE_THRESHOLDS["butt_wink"],
-        "lumbar_hyperextension": SPINE_THRESHOLDS["lumbar_hyperextension"],
-        "knee_valgus": Threshold(caution=5.0, fault=8.0),
-        "excessive_forward_lean": Threshold(caution=22.0, fault=32.0),
-        "lateral_shift": Threshold(caution=15.0, fault=25.0),
-        "heel_rise": Threshold(caution=4.5, fault=7.0),
-        "shallow_depth": Threshold(caution=PARALLEL_READS_UP_TO_DEG, fault=PARALLEL_READS_UP_TO_DEG + 10.0),
-        "tempo": Threshold(caution=0.3, fault=0.2, higher_is_worse=False),
-        "knees_forward": Threshold(caution=40.0, fault=50.0),
-    },
     metrics=metrics,
-    views={
-        "knee_valgus": FRONT_OR_REAR,
-        "lateral_shift": FRONT_OR_REAR,
-        "excessive_forward_lean": SIDE,
-        "heel_rise": SIDE,
-        "knees_forward": SIDE,
-    },
     variants=("back squat", "front squat", "goblet squat", "bodyweight squat"),
+    aliases=("back_squat", "front_squat", "goblet_squat", "bodyweight_squat"),
+    label_words=("squat",),
+    recognise=recognise,
+    recognise_order=50,
+    preference=2,
+    position=position,
+    position_title="Depth",
 )

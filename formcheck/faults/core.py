@@ -1,10 +1,12 @@
 """Fault records and the interface every fault check implements.
 
-A *fault check* is a pure function ``check(ctx: RepContext) -> Fault | None``
-registered by an exercise plug-in together with its thresholds. The context
-gives the rep, the kinematic signals, the spine estimate (when the spine stage
-ran) and the exercise's thresholds, so new checks (e.g. lumbar flexion from
-the spine issue) plug in without touching the pipeline.
+A *fault check* is a pure function ``check(ctx: RepContext) -> Fault | None``,
+wrapped in a :class:`Check` that says its code, its default
+:class:`Threshold`, what it needs (the spine estimate) and which camera views
+can support it. Exercise plug-ins list their checks; the analyser withholds a
+check where its needs or views are not met, and otherwise calls it with the
+rep's :class:`RepContext` (the rep, the kinematic signals, the spine estimate
+and the thresholds in force).
 
 Severity is graded from a measured value against two thresholds: at or past
 ``caution`` → ``"caution"``, at or past ``fault`` → ``"fault"``.
@@ -12,10 +14,15 @@ Severity is graded from a measured value against two thresholds: at or past
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Mapping
 
 import numpy as np
+
+from formcheck.faults.catalogue import CatalogueEntry
+from formcheck.reps import Rep
+from formcheck.spine import SpineEstimate, SpineRepSummary
 
 SEVERITIES = ("caution", "fault")
 
@@ -98,14 +105,15 @@ class Threshold:
 class RepContext:
     """Everything a fault check may look at for one rep."""
 
-    rep: Any  # formcheck.reps.counter.Rep
+    rep: Rep
     time_s: np.ndarray
     signals: Mapping[str, np.ndarray]
     view: str
     thresholds: Mapping[str, Threshold]
     quality: float = 1.0
-    spine: Any = None  # formcheck.spine.estimate.SpineEstimate when available
+    spine: SpineEstimate | None = None  # when the spine stage ran
     extra: Mapping[str, Any] = field(default_factory=dict)
+    spine_rep: SpineRepSummary | None = None  # the spine over this rep, when the clip's spine is judged
 
     def phase(self, name: str) -> slice:
         start, stop = self.rep.phases.get(name, (self.rep.bottom, self.rep.bottom + 1))
@@ -141,45 +149,62 @@ class RepContext:
 FaultCheck = Callable[[RepContext], "Fault | None"]
 
 
-# ---------------------------------------------------------------- measures held over time
-# Shared by the exercise plug-ins and the spine checks: a fault is a level held,
-# never one frame.
-def finite(signal: np.ndarray, frames: np.ndarray) -> np.ndarray:
-    """The frames at which ``signal`` is finite."""
-    frames = np.asarray(frames, int)
-    return frames[np.isfinite(np.asarray(signal)[frames])] if len(frames) else frames
+#: What a check may need beyond the kinematic signals.
+NEEDS = ("spine",)
 
 
-def hold_frames(time_s: np.ndarray, seconds: float) -> int:
-    """How many frames last ``seconds`` (at least 1)."""
-    fps = 1.0 / np.median(np.diff(time_s)) if len(time_s) > 1 else 30.0
-    return max(1, int(round(seconds * fps)))
+@dataclass(frozen=True)
+class Check:
+    """One fault check of an exercise.
 
+    Attributes
+    ----------
+    code : str
+        Stable fault code (:mod:`formcheck.faults.catalogue`).
+    fn : callable
+        ``fn(ctx: RepContext) -> Fault | None``.
+    threshold : Threshold
+        Default caution and fault levels (a profile may override them).
+    needs : tuple of str
+        What the check reads beyond the kinematic signals: ``"spine"`` (the
+        spine estimate). Where that is withheld, so is the check, with the
+        spine's reason.
+    views : tuple of str or None
+        Camera views that can support the check (None: any view).
+    entry : CatalogueEntry or None
+        Words and cue priority for a code the catalogue does not know yet
+        (a new exercise's own fault).
 
-def sustained_max(signal: np.ndarray, frames: np.ndarray, hold: int) -> tuple[float, int]:
-    """Highest level ``signal`` keeps for ``hold`` consecutive frames among ``frames``.
-
-    A one-frame landmark glitch must not make a fault; a short window keeps
-    the peak. Returns the level and the first frame of that stretch (NaN, −1
-    when no stretch of ``hold`` finite frames exists). Inputs spanning fewer
-    than ``hold`` frames fall back to their median.
+    Examples
+    --------
+    >>> def too_deep(ctx):
+    ...     return None
+    >>> check = Check("too_deep", too_deep, Threshold(caution=10.0, fault=20.0), views=("side",))
+    >>> check.code, check.needs_spine, check.threshold.grade(15.0)
+    ('too_deep', False, ('caution', 10.0))
     """
-    frames = finite(signal, frames)
-    if len(frames) == 0:
-        return float("nan"), -1
-    values = np.asarray(signal, np.float64)
-    series = np.full(int(frames.max()) - int(frames.min()) + 1, -np.inf)
-    series[frames - frames.min()] = values[frames]
-    if len(series) < hold:
-        return float(np.median(values[frames])), int(frames[0])
-    lows = np.lib.stride_tricks.sliding_window_view(series, hold).min(axis=1)
-    best = int(np.argmax(lows))
-    if not np.isfinite(lows[best]):  # never held for ``hold`` frames in a row: nothing to judge
-        return float("nan"), -1
-    return float(lows[best]), int(frames.min()) + best
 
+    code: str
+    fn: FaultCheck
+    threshold: Threshold
+    needs: tuple[str, ...] = ()
+    views: tuple[str, ...] | None = None
+    entry: CatalogueEntry | None = None
 
-def sustained_min(signal: np.ndarray, frames: np.ndarray, hold: int) -> tuple[float, int]:
-    """Lowest level ``signal`` keeps for ``hold`` consecutive frames (see :func:`sustained_max`)."""
-    level, at = sustained_max(-np.asarray(signal, np.float64), frames, hold)
-    return -level, at
+    def __post_init__(self) -> None:
+        unknown = set(self.needs) - set(NEEDS)
+        if unknown:
+            raise ValueError(f"check {self.code}: unknown need(s) {sorted(unknown)}; choose from {NEEDS}")
+        if self.entry is not None and self.entry.code != self.code:
+            raise ValueError(f"check {self.code}: its catalogue entry is for {self.entry.code}")
+
+    def __call__(self, ctx: RepContext) -> Fault | None:
+        return self.fn(ctx)
+
+    @property
+    def needs_spine(self) -> bool:
+        return "spine" in self.needs
+
+    def with_threshold(self, threshold: Threshold) -> "Check":
+        """The same check with another default threshold."""
+        return dataclasses.replace(self, threshold=threshold)

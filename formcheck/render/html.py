@@ -34,9 +34,11 @@ from typing import Any, Mapping, Sequence
 import cv2
 import numpy as np
 
-from formcheck import __version__
+from formcheck.io.provenance import FORMCHECK_VERSION
 from formcheck.render import draw as overlay
 from formcheck.errors import InputError
+from formcheck.exercises import EXERCISES
+from formcheck.faults.catalogue import entry
 from formcheck.io.files import write_bytes_atomic, write_text_atomic
 from formcheck.render.plots import column, signals_svg
 
@@ -53,28 +55,6 @@ _BACK_LAYER_FACTOR = 3  # the back outline bolder still: it is what a coach look
 _JPEG_QUALITY = 82
 #: Landmarks left out of stills (eyes, mouth, fingers): at thumbnail size they are clutter.
 _STILL_HIDDEN = [1, 2, 3, 4, 5, 6, 9, 10, 17, 18, 19, 20, 21, 22]
-
-#: Plain-language names of fault codes (unknown codes fall back to the code).
-FAULT_TITLES = {
-    "shallow_depth": "Shallow depth",
-    "hips_rise_early": "Hips rise early",
-    "squatted_start": "Squatted start",
-    "lumbar_flexion": "Rounded lower back",
-    "butt_wink": "Butt wink",
-    "lumbar_hyperextension": "Over-arched lower back",
-    "lockout_hyperextension": "Leaning back at lockout",
-    "bar_drift": "Bar drifting forward",
-    "excessive_forward_lean": "Too much forward lean",
-    "heel_rise": "Heels rising",
-    "knee_valgus": "Knees caving in",
-    "knees_forward": "Knees far forward",
-    "knees_too_bent": "Knees too bent",
-    "lateral_shift": "Hips shifted to one side",
-    "soft_lockout": "Soft lockout",
-    "squatting_the_swing": "Squatting the swing",
-    "insufficient_hinge": "Not enough hinge",
-}
-
 
 @dataclass(frozen=True)
 class KeyFrame:
@@ -210,8 +190,6 @@ def render_html(
 # ====================================================================== words
 def exercise_title(name: str) -> str:
     """"Squat", "Romanian deadlift", … from the exercise plug-in (or the name itself)."""
-    from formcheck.exercises import EXERCISES
-
     exercise = EXERCISES.get(name)
     if exercise is not None:
         return exercise.title
@@ -219,7 +197,14 @@ def exercise_title(name: str) -> str:
 
 
 def fault_title(code: str) -> str:
-    return FAULT_TITLES.get(code, code.replace("_", " ").capitalize())
+    """The fault's heading from the catalogue ("Rounded lower back")."""
+    return entry(code).title
+
+
+def _pulls_from_floor(exercise: str | None) -> bool:
+    """A rep of this exercise is a pull from the floor (timed as pull and lowering)."""
+    plugin = EXERCISES.get(exercise or "")
+    return plugin is not None and plugin.pulls_from_floor
 
 
 def verdict_sentence(report: Mapping[str, Any]) -> tuple[str, str]:
@@ -332,7 +317,8 @@ def _rep_table(report: Mapping[str, Any]) -> str:
     if not reps:
         return ""
     exercise = report.get("exercise")
-    position = {"squat": "Depth", "deadlift": "Set-up"}.get(exercise, "Bottom")
+    plugin = EXERCISES.get(exercise or "")
+    position = plugin.position_title if plugin else "Bottom"
     rows = []
     for rep in reps:
         m = rep.get("metrics", {}) or {}
@@ -361,7 +347,7 @@ def _rep_table(report: Mapping[str, Any]) -> str:
 def _timing_cell(rep: Mapping[str, Any], exercise: str | None) -> str:
     m = rep.get("metrics", {}) or {}
     span = f'{rep["start_s"]:.1f}–{rep["end_s"]:.1f} s'
-    if exercise == "deadlift":
+    if _pulls_from_floor(exercise):
         tempo = [("pull", m.get("ascent_s")), ("lower", m.get("descent_s"))]
     else:
         tempo = [("down", m.get("descent_s")), ("up", m.get("ascent_s"))]
@@ -370,29 +356,13 @@ def _timing_cell(rep: Mapping[str, Any], exercise: str | None) -> str:
 
 
 def _position_cell(m: Mapping[str, Any], exercise: str | None) -> str:
-    if exercise == "squat":
-        thigh = m.get("depth_thigh_angle_deg")
-        if not _finite(thigh):
-            return "—"
-        if abs(thigh) < 1.0:
-            text = "at parallel"
-        else:
-            text = f"{abs(thigh):.0f}° {'below' if thigh < 0 else 'above'} parallel"
-        knee = m.get("knee_flexion_max_deg")
-        sub = f"knees bent {knee:.0f}°" if _finite(knee) else ""
-        return f'{escape(text)}<span class="sub">{escape(sub)}</span>'
-    if exercise == "deadlift":
-        trunk, hip = m.get("start_trunk_inclination_deg"), m.get("start_hip_flexion_deg")
-        if not _finite(trunk):
-            return "—"
-        sub = f"hips flexed {hip:.0f}°" if _finite(hip) else ""
-        return f'back {trunk:.0f}° from vertical<span class="sub">{escape(sub)}</span>'
-    trunk, hinge = m.get("trunk_inclination_bottom_deg"), m.get("hinge_deg")
-    if not _finite(trunk):
+    """The rep's depth, set-up or bottom position, in the plug-in's words."""
+    plugin = EXERCISES.get(exercise or "")
+    described = plugin.position(m) if plugin is not None and plugin.position is not None else None
+    if described is None:
         return "—"
-    sub = f"hips hinged {hinge:.0f}°" if _finite(hinge) else ""
-    return f'back {trunk:.0f}° from vertical<span class="sub">{escape(sub)}</span>'
-
+    text, sub = described
+    return f'{escape(text)}<span class="sub">{escape(sub)}</span>'
 
 
 def _faults_cell(rep: Mapping[str, Any]) -> str:
@@ -539,7 +509,7 @@ def pick_key_frames(report: Mapping[str, Any], time_s: np.ndarray | None) -> lis
         start, bottom, end = (int(frames.get(k, 0)) for k in ("start", "bottom", "end"))
         last = max(start, end - 1)
         lockout = middle_of(rep, "lockout")
-        if report.get("exercise") == "deadlift":
+        if _pulls_from_floor(report.get("exercise")):
             middle, label = middle_of(rep, "ascent"), "Mid-pull"
             peak = (rep.get("metrics", {}) or {}).get("peak_flexion_time_s")
             if any(f["code"] == "lumbar_flexion" for f in rep.get("faults", [])) and _finite(peak):
@@ -617,7 +587,7 @@ def grab_key_frames(
 
 #: Changes whenever stills would be drawn differently (invalidates cached ones). The version covers
 #: changes of the smoothing and back-outline code the drawing uses.
-_STILL_STYLE = f"{__version__}-{STILL_HEIGHT}-{_LAYER_FACTOR}-{_BACK_LAYER_FACTOR}-{_JPEG_QUALITY}-{_STILL_HIDDEN}"
+_STILL_STYLE = f"{FORMCHECK_VERSION}-{STILL_HEIGHT}-{_LAYER_FACTOR}-{_BACK_LAYER_FACTOR}-{_JPEG_QUALITY}-{_STILL_HIDDEN}"
 
 
 class _StillCache:
@@ -663,7 +633,7 @@ def _pose_for_drawing(track):
     """Smoothed track (as analysed) and the back outline points per frame, or None."""
     from formcheck.pose.filters import smooth_track
     from formcheck.measure.kinematics import compute_kinematics
-    from formcheck.spine.estimate import back_profile, dorsal_side
+    from formcheck.spine import back_profile, dorsal_side
 
     if not track.detected.any():
         return None, None

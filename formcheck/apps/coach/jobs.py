@@ -18,8 +18,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable
 
-from formcheck import __version__
+from formcheck.io.provenance import FORMCHECK_VERSION
 from formcheck.errors import InputError
+from formcheck.exercises import exercise_choices
 
 #: File suffixes taken as videos when searching folders (explicit files are always taken).
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".3gp", ".mts"})
@@ -73,7 +74,7 @@ class Settings:
     def digest(self, job: Job) -> str:
         """Changes whenever a finished result of ``job`` would no longer be what this run produces."""
         key = json.dumps(
-            [__version__, self.video, self.thresholds_digest, job.exercise, job.date, job.client], sort_keys=True
+            [FORMCHECK_VERSION, self.video, self.thresholds_digest, job.exercise, job.date, job.client], sort_keys=True
         )
         return hashlib.sha256(key.encode()).hexdigest()[:16]
 
@@ -223,13 +224,6 @@ def _read_manifest(path: Path) -> dict[Path, dict[str, str]]:
             entry["date"] = _parse_date(row["date"], f"{path}, line {number}")
         out[video] = entry
     return out
-
-
-def exercise_choices() -> tuple[str, ...]:
-    """``auto`` and every exercise the analysis knows (the plug-in registry)."""
-    from formcheck.exercises import EXERCISES
-
-    return ("auto", *EXERCISES)
 
 
 def _parse_date(text: str, where: str) -> str:

@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from formcheck import __version__
+from formcheck.io.provenance import FORMCHECK_VERSION
 from formcheck.apps.coach.jobs import Job, Settings
 from formcheck.errors import FormcheckError, InputError
 from formcheck.io.files import write_text_atomic
@@ -108,7 +108,7 @@ def _base_record(job: Job, settings: Settings) -> dict:
     return {
         "format": RECORD_FORMAT,
         "version": RECORD_VERSION,
-        "formcheck_version": __version__,
+        "formcheck_version": FORMCHECK_VERSION,
         "set_id": job.set_id,
         "client": job.client,
         "video": job.video,

@@ -50,7 +50,7 @@ from formcheck.render import draw as overlay
 from formcheck.analysis.offline import AnalysisOptions, analyze_track
 from formcheck.apps.live.display import Display, Window, display_problem
 from formcheck.errors import InputError, NoPersonError
-from formcheck.exercises import EXERCISES
+from formcheck.exercises import EXERCISES, exercise_choices
 from formcheck.io.files import write_text_atomic
 from formcheck.apps.live.framing import READY, READY_BANNER_S, SEEN_VISIBILITY, FramingCheck, frame_midpoint
 from formcheck.apps.analyze import OutputPaths, draw_state
@@ -568,7 +568,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--source", metavar="VIDEO_OR_URL",
         help="a video file (played at its own frame rate, like a camera) or a stream URL",
     )
-    parser.add_argument("--exercise", choices=("auto", "squat", "deadlift"), default="auto", help="skip auto-detection")
+    parser.add_argument("--exercise", choices=exercise_choices(), default="auto", help="skip auto-detection")
     parser.add_argument("--voice", action="store_true", help="speak each rep's count and cue (offline: espeak-ng or pyttsx3)")
     parser.add_argument(
         "--record", metavar="OUT_DIR",
