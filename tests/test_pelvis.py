@@ -208,10 +208,9 @@ def test_the_hip_placed_once_and_stored_gives_the_same_spine_as_placing_it_again
 
     track, _ = _lifter_track()
     stored = with_placed_hip(track)
-    assert stored.meta["hip_from_outline"] == PLACED_HIP_VERSION
-    assert np.isfinite(stored.hip_from_outline).all()
+    assert np.isfinite(stored.derived_values("placed_hip", PLACED_HIP_VERSION)).all()
     loaded = PoseTrack.load(stored.save(tmp_path / "landmarks.npz"))
-    np.testing.assert_array_equal(loaded.hip_from_outline, stored.hip_from_outline)
+    np.testing.assert_array_equal(loaded.derived["placed_hip"], stored.derived["placed_hip"])
 
     def spine_of(t):
         smoothed = smooth_track(t)
@@ -222,13 +221,12 @@ def test_the_hip_placed_once_and_stored_gives_the_same_spine_as_placing_it_again
     np.testing.assert_allclose(cached.back_kink_deg, fresh.back_kink_deg, atol=0.05, equal_nan=True)
 
     # The store is what the spine uses (not a recomputation): a moved store moves the hip.
-    moved = PoseTrack(**{**loaded.__dict__, "hip_from_outline": loaded.hip_from_outline + np.float32(5.0)})
+    moved = loaded.with_derived("placed_hip", loaded.derived["placed_hip"] + np.float32(5.0), PLACED_HIP_VERSION)
     np.testing.assert_allclose(spine_of(moved).hip_xy, fresh.hip_xy + 5.0, atol=1e-3)
 
     # A store from another version of the method is not trusted: placed again.
     smoothed = smooth_track(loaded)
-    stale = PoseTrack(**{**smoothed.__dict__, "meta": {**smoothed.meta, "hip_from_outline": PLACED_HIP_VERSION + 1},
-                         "hip_from_outline": np.zeros_like(smoothed.hip_from_outline)})
+    stale = smoothed.with_derived("placed_hip", np.zeros_like(smoothed.derived["placed_hip"]), PLACED_HIP_VERSION + 1)
     kin = compute_kinematics(stale)
     hip, placed = placed_hip(stale, kin, 1, np.zeros(len(stale), bool))
     assert placed.any() and not np.allclose(hip[placed], 0.0)
@@ -255,8 +253,7 @@ def test_a_placed_hip_that_pulls_the_line_off_the_back_gives_way_to_the_models()
     length = np.linalg.norm(midpoint(smoothed.xy.astype(np.float64), "shoulder") - hip, axis=1)
 
     def with_store(stored):
-        return PoseTrack(**{**smoothed.__dict__, "hip_from_outline": stored.astype(np.float32),
-                            "meta": {**smoothed.meta, "hip_from_outline": PLACED_HIP_VERSION}})
+        return smoothed.with_derived("placed_hip", stored.astype(np.float32), PLACED_HIP_VERSION)
 
     on_the_hip = estimate_spine(with_store(hip), kin, None, PLACED_HIP)
     assert on_the_hip.calibration is PLACED_HIP

@@ -1,4 +1,5 @@
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -70,10 +71,35 @@ def test_trunk_outlines_round_trip_slice_and_default(tmp_path, squat_track):
 def test_a_track_saved_before_outlines_existed_loads_with_nan_outlines(tmp_path, squat_track):
     path = squat_track.save(tmp_path / "t.npz")
     with np.load(path) as data:
-        older = {name: data[name] for name in data.files if name not in ("trunk_outlines", "hip_from_outline")}
+        older = {name: data[name] for name in data.files if name != "trunk_outlines"}
     np.savez_compressed(tmp_path / "old.npz", **older)
     loaded = PoseTrack.load(tmp_path / "old.npz")
     np.testing.assert_array_equal(loaded.xy, squat_track.xy)
     assert loaded.trunk_outlines.shape == (len(squat_track), 2, OUTLINE_POINTS, 2)
     assert np.isnan(loaded.trunk_outlines).all()
-    assert loaded.hip_from_outline.shape == (len(squat_track), 2) and np.isnan(loaded.hip_from_outline).all()
+    assert loaded.derived == {}
+
+
+def test_derived_arrays_travel_with_the_track_and_answer_only_to_their_version(tmp_path, squat_track):
+    values = np.arange(2 * len(squat_track), dtype=np.float32).reshape(-1, 2)
+    track = squat_track.with_derived("placed_hip", values, version=3)
+    loaded = PoseTrack.load(track.save(tmp_path / "t.npz"))
+    np.testing.assert_array_equal(loaded.derived_values("placed_hip", 3), values)
+    assert loaded.derived_values("placed_hip", 4) is None and loaded.derived_values("other", 3) is None
+    np.testing.assert_array_equal(loaded[2:5].derived["placed_hip"], values[2:5])
+    with pytest.raises(ValueError, match="frames"):
+        dataclasses.replace(squat_track, derived={"x": values[:3]})
+
+
+def test_a_track_saved_with_the_old_placed_hip_field_keeps_it(tmp_path, squat_track):
+    """Tracks saved before ``derived`` kept the placed hip as ``hip_from_outline``."""
+    path = squat_track.save(tmp_path / "t.npz")
+    with np.load(path) as data:
+        arrays = {name: data[name] for name in data.files}
+    header = json.loads(str(arrays["header"]))
+    header["meta"]["hip_from_outline"] = 2
+    arrays["header"] = np.array(json.dumps(header))
+    arrays["hip_from_outline"] = np.ones((len(squat_track), 2), np.float32)
+    np.savez_compressed(tmp_path / "old.npz", **arrays)
+    loaded = PoseTrack.load(tmp_path / "old.npz")
+    np.testing.assert_array_equal(loaded.derived_values("placed_hip", 2), arrays["hip_from_outline"])

@@ -1,8 +1,12 @@
 """``formcheck`` command line.
 
 Every failure the user can cause ends in one line on stderr and a non-zero
-exit status (2 for bad input, 1 for anything unexpected), never a traceback
-(``--debug`` shows it).
+exit status (2 for bad input, 3 for no person found, 130 interrupted, 1 for
+anything unexpected), never a traceback (``--debug`` shows it).
+
+Start-up stays light: the command list below is plain text, and a
+sub-command's module (with the heavy libraries it needs) is imported only
+when that command runs or its own ``--help`` is asked for.
 """
 
 from __future__ import annotations
@@ -12,83 +16,86 @@ import os
 import sys
 from pathlib import Path
 
-from formcheck.io.provenance import FORMCHECK_VERSION
+from formcheck.apps.common import guarded
 from formcheck.errors import FormcheckError, NoPersonError
-from formcheck.exercises import exercise_choices
+from formcheck.io.provenance import FORMCHECK_VERSION
+
+#: Sub-commands in the order ``formcheck --help`` lists them, with their one-line help.
+COMMANDS = {
+    "analyze": "analyse a video of a set",
+    "demo": "render a synthetic squat set and analyse it (needs nothing else)",
+    "live": "check a set live from a camera: reps and one cue per rep as you lift",
+    "batch": "analyse folders of client videos in parallel (resumable): roster, index, client history",
+    "history": "print and plot a client's progress from the batch history database",
+    "report": "write report.html again for an analysis folder",
+    "eval": "evaluate against a labelled clip set",
+    "synth": "render a synthetic lift with ground truth",
+}
+
+EPILOG = (
+    "exit status: 0 done, 2 bad input or arguments, 3 no person found, 4 some batch videos failed, "
+    "130 interrupted, 1 internal error. Run 'formcheck COMMAND --help' for a command's options."
+)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser, with the options of ``command`` only (the others are listed, not loaded)."""
     parser = argparse.ArgumentParser(
         prog="formcheck",
         description="Check squat and deadlift form from video: reps, phases, faults and one cue per rep.",
+        epilog=EPILOG,
     )
     parser.add_argument("--version", action="version", version=f"formcheck {FORMCHECK_VERSION}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    analyze = sub.add_parser(
-        "analyze",
-        help="analyse a video of a set",
-        description="Analyse a video of a squat or deadlift set: writes report.json, angles.csv, "
-        "landmarks.npz and annotated.mp4 to --out and prints a summary.",
-    )
-    analyze.add_argument("video", help="video file (mp4, mov, …) or a landmarks.npz saved by an earlier run")
-    analyze.add_argument("--out", help="output folder (default: ./<video name>.formcheck)")
-    analyze.add_argument("--exercise", choices=exercise_choices(), default="auto", help="skip auto-detection")
-    analyze.add_argument("--landmarks", help="re-use a saved landmarks.npz instead of running the pose model")
-    analyze.add_argument(
-        "--profile", metavar="FILE", help="thresholds: default, beginner, strict or a TOML file (docs/faults.md)"
-    )
-    analyze.add_argument("--no-video", action="store_true", help="do not write annotated.mp4")
-    analyze.add_argument("--quiet", action="store_true", help="no progress bar")
-
-    demo = sub.add_parser(
-        "demo",
-        help="render a synthetic squat set and analyse it (needs nothing else)",
-        description="Render a short synthetic squat set (the project's own mannequin, no third-party "
-        "video; the third rep is shallow on purpose) and analyse it end to end.",
-    )
-    demo.add_argument("--out", default="formcheck-demo", help="output folder (default: ./formcheck-demo)")
-    demo.add_argument("--quiet", action="store_true", help="no progress bar")
-
-    evaluate = sub.add_parser(
-        "eval",
-        help="evaluate against a labelled clip set",
-        description="Run the analysis over every clip in a LABELS.csv (columns clip, exercise, view, "
-        "rep_count, …; clip paths relative to the CSV) and print per-clip results and totals.",
-    )
-    evaluate.add_argument("labels", help="LABELS.csv")
-    evaluate.add_argument("--cache", help="folder to cache landmark tracks in (re-runs skip the pose model)")
-    evaluate.add_argument("--only", action="append", default=[], help="only clips whose path contains this")
-
-    from formcheck.apps.coach import batch as batch_cmd
-    from formcheck.apps.coach import history as history_cmd
-    from formcheck.render import html as html_report
-    from formcheck.apps.live import session as live_cmd
-
-    batch = sub.add_parser("batch", help=batch_cmd.HELP, description=batch_cmd.DESCRIPTION)
-    batch_cmd.add_arguments(batch)
-    history = sub.add_parser("history", help=history_cmd.HELP, description=history_cmd.DESCRIPTION)
-    history_cmd.add_arguments(history)
-
-    live = sub.add_parser("live", help=live_cmd.HELP, description=live_cmd.DESCRIPTION)
-    live_cmd.add_arguments(live)
-
-    report = sub.add_parser(
-        "report",
-        help="write report.html again for an analysis folder",
-        description="(Re)write DIR/report.html: one self-contained page (verdict, rep table, key frames, "
-        "plots) that opens offline in any browser.",
-    )
-    html_report.add_arguments(report)
-
-    synth = sub.add_parser("synth", help="render a synthetic lift with ground truth", add_help=False)
-    synth.add_argument("synth_args", nargs=argparse.REMAINDER)
+    for name, help_text in COMMANDS.items():
+        if name == "synth":  # hands its arguments to its own parser
+            synth = sub.add_parser(name, help=help_text, add_help=False)
+            synth.add_argument("synth_args", nargs=argparse.REMAINDER)
+            continue
+        if name != command:
+            sub.add_parser(name, help=help_text, add_help=False)
+            continue
+        description, add_arguments, _ = _command(name)
+        add_arguments(sub.add_parser(name, help=help_text, description=description))
     return parser
 
 
+def _command(name: str):
+    """``(description, add_arguments, run)`` of a sub-command, importing its module now."""
+    if name == "analyze":
+        return ANALYZE_DESCRIPTION, add_analyze_arguments, run_analyze
+    if name == "demo":
+        return DEMO_DESCRIPTION, add_demo_arguments, run_demo
+    if name == "eval":
+        return EVAL_DESCRIPTION, add_eval_arguments, run_eval_command
+    if name == "batch":
+        from formcheck.apps.coach import batch as module
+    elif name == "history":
+        from formcheck.apps.coach import history as module
+    elif name == "live":
+        from formcheck.apps.live import session as module
+    elif name == "report":
+        from formcheck.apps import report as module
+    else:
+        raise AssertionError(name)
+    return module.DESCRIPTION, module.add_arguments, module.run
+
+
+def _requested_command(argv: list[str]) -> str | None:
+    """The first argument naming a sub-command (options before it take no values)."""
+    for arg in argv:
+        if arg in COMMANDS:
+            return arg
+        if not arg.startswith("-"):
+            return None
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = _requested_command(argv)
+    parser = build_parser(command)
     # ``synth`` hands its arguments to its own parser; argparse's REMAINDER
     # drops them when the first one is an option (``formcheck synth --help``).
     args, extra = parser.parse_known_args(argv)
@@ -102,61 +109,57 @@ def main(argv: list[str] | None = None) -> int:
     return guarded(lambda: _dispatch(args), debug=args.debug)
 
 
-def guarded(call, debug: bool = False, interrupted: str = "interrupted") -> int:
-    """Run a command; every failure becomes one line on stderr and an exit status
-    (3 no person, 2 bad input, 130 interrupted, 1 unexpected), never a traceback."""
-    try:
-        return call()
-    except NoPersonError as exc:
-        print(f"formcheck: error: {exc}", file=sys.stderr)
-        return 3
-    except FormcheckError as exc:
-        print(f"formcheck: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"formcheck: {interrupted}", file=sys.stderr)
-        return 130
-    except Exception as exc:  # the last line of defence: one line, not a traceback
-        if debug:
-            raise
-        print(f"formcheck: internal error: {exc.__class__.__name__}: {exc} (rerun with --debug)", file=sys.stderr)
-        return 1
-
-
 def _dispatch(args) -> int:
-    if args.command == "analyze":
-        return _cmd_analyze(args)
-    if args.command == "demo":
-        return _cmd_demo(args)
-    if args.command == "eval":
-        from formcheck.apps.evaluate import run_eval
-
-        return run_eval(Path(args.labels), cache=args.cache, only=args.only)
-    if args.command == "batch":
-        from formcheck.apps.coach import batch
-
-        return batch.run(args)
-    if args.command == "history":
-        from formcheck.apps.coach import history
-
-        return history.run(args)
-    if args.command == "live":
-        from formcheck.apps.live import session as live
-
-        return live.run(args)
-    if args.command == "report":
-        from formcheck.render import html as html_report
-
-        return html_report.run(args)
     if args.command == "synth":
         from formcheck.synth.__main__ import main as synth_main
 
         return synth_main(args.synth_args)
-    raise AssertionError(args.command)
+    return _command(args.command)[2](args)
 
 
-def _cmd_analyze(args) -> int:
+# ---------------------------------------------------------------- analyze, demo, eval
+ANALYZE_DESCRIPTION = (
+    "Analyse a video of a squat or deadlift set: writes report.json, angles.csv, "
+    "landmarks.npz and annotated.mp4 to --out and prints a summary."
+)
+DEMO_DESCRIPTION = (
+    "Render a short synthetic squat set (the project's own mannequin, no third-party "
+    "video; the third rep is shallow on purpose) and analyse it end to end."
+)
+EVAL_DESCRIPTION = (
+    "Run the analysis over every clip in a LABELS.csv (columns clip, exercise, view, "
+    "rep_count, …; clip paths relative to the CSV) and print per-clip results and totals."
+)
+
+
+def add_analyze_arguments(analyze: argparse.ArgumentParser) -> None:
+    from formcheck.exercises import exercise_choices  # the registry: every plug-in's name
+
+    analyze.add_argument("video", help="video file (mp4, mov, …) or a landmarks.npz saved by an earlier run")
+    analyze.add_argument("--out", help="output folder (default: ./<video name>.formcheck)")
+    analyze.add_argument("--exercise", choices=exercise_choices(), default="auto", help="skip auto-detection")
+    analyze.add_argument("--landmarks", help="re-use a saved landmarks.npz instead of running the pose model")
+    analyze.add_argument(
+        "--profile", metavar="FILE", help="thresholds: default, beginner, strict or a TOML file (docs/faults.md)"
+    )
+    analyze.add_argument("--no-video", action="store_true", help="do not write annotated.mp4")
+    analyze.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_demo_arguments(demo: argparse.ArgumentParser) -> None:
+    demo.add_argument("--out", default="formcheck-demo", help="output folder (default: ./formcheck-demo)")
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_eval_arguments(evaluate: argparse.ArgumentParser) -> None:
+    evaluate.add_argument("labels", help="LABELS.csv")
+    evaluate.add_argument("--cache", help="folder to cache landmark tracks in (re-runs skip the pose model)")
+    evaluate.add_argument("--only", action="append", default=[], help="only clips whose path contains this")
+
+
+def run_analyze(args) -> int:
     from formcheck.apps.analyze import analyze_video
+    from formcheck.apps.common import run_with_progress
 
     video = Path(args.video)
     if not video.exists():
@@ -167,7 +170,7 @@ def _cmd_analyze(args) -> int:
         from formcheck.exercises.profiles import load_profile
 
         thresholds = load_profile(args.profile)  # a bad value is an InputError naming the key
-    report = _run_with_progress(
+    report = run_with_progress(
         lambda progress: analyze_video(
             video,
             out,
@@ -187,8 +190,9 @@ def _cmd_analyze(args) -> int:
     return 0
 
 
-def _cmd_demo(args) -> int:
+def run_demo(args) -> int:
     from formcheck.apps.analyze import analyze_video
+    from formcheck.apps.common import run_with_progress
     from formcheck.synth import SynthSpec, write_clip
 
     out = Path(args.out)
@@ -196,27 +200,16 @@ def _cmd_demo(args) -> int:
     clip = out / "demo_squat.mp4"
     print(f"Rendering a synthetic squat set to {clip} …", file=sys.stderr)
     truth = write_clip(clip, SynthSpec("squat", reps=3, faults={"shallow_depth": 1.0}, fault_reps=(2,)))
-    report = _run_with_progress(lambda progress: analyze_video(clip, out, progress=progress), clip, quiet=args.quiet)
+    report = run_with_progress(lambda progress: analyze_video(clip, out, progress=progress), clip, quiet=args.quiet)
     print(report.summary())
     print(f"Rendered: {truth.rep_count} reps, the last one shallow. Results in {out}{os.sep}")
     return 0
 
 
-def _run_with_progress(job, video: Path, quiet: bool):
-    """Run ``job(progress_callback)`` with a progress bar on stderr when it is a terminal."""
-    if quiet or not sys.stderr.isatty() or video.suffix.lower() == ".npz":
-        return job(None)
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+def run_eval_command(args) -> int:
+    from formcheck.apps.evaluate import run_eval
 
-    from formcheck.io.video import probe
-
-    total = probe(video).frame_count or None
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} frames"),
-        TimeRemainingColumn(), transient=True,
-    ) as bar:
-        task = bar.add_task(f"analysing {video.name}", total=total)
-        return job(lambda n: bar.update(task, completed=n))
+    return run_eval(Path(args.labels), cache=args.cache, only=args.only)
 
 
 if __name__ == "__main__":

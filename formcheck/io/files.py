@@ -1,9 +1,10 @@
-"""Atomic file writing: readers see the old file or the new one, never half of one."""
+"""Files: atomic writing (readers see the old file or the new one, never half of one) and safe names."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,3 +60,13 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
     with atomic_file(path) as fh:
         fh.write(data)
     return Path(path)
+
+
+def safe_name(name: str) -> str:
+    """A safe single path component: no separators, no leading dots (no ``..``).
+
+    >>> safe_name("../../etc/passwd"), safe_name("Anna B."), safe_name("..")
+    ('_.._etc_passwd', 'Anna B', '_')
+    """
+    cleaned = re.sub(r"[^\w.\- ]+", "_", name).strip(" .")
+    return cleaned or "_"

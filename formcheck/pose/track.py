@@ -25,10 +25,11 @@ shoulder level down past the hip (``OUTLINE_POINTS`` points per side, see
 the sacrum and buttock, which the spine stage uses to place the hip. Tracks
 saved before this field existed load with NaN outlines.
 
-``hip_from_outline`` is the hip midpoint placed from those outlines
-(:func:`formcheck.spine.estimate.with_placed_hip`), kept with the landmarks so that a
-re-analysis need not redo the registration; NaN when not computed. It is
-valid for the version named in ``meta["hip_from_outline"]``.
+``derived`` holds per-frame arrays that a later stage computed from this
+track alone and keeps with the landmarks, so that a re-analysis need not
+redo them (the spine stores the hip it placed from the outlines there). The
+track knows only their names and shapes; the stage that wrote one records
+its method's version in ``meta["derived"][name]`` and checks it on reading.
 """
 
 from __future__ import annotations
@@ -52,10 +53,14 @@ TRUNK_STATIONS = 21
 #: Points per side in ``trunk_outlines``.
 OUTLINE_POINTS = 64
 
-_ARRAY_FIELDS = ("time_s", "xy", "z", "visibility", "presence", "world", "trunk_edges", "trunk_outlines",
-                 "hip_from_outline")
+_ARRAY_FIELDS = ("time_s", "xy", "z", "visibility", "presence", "world", "trunk_edges", "trunk_outlines")
+_FRAME_FIELDS = _ARRAY_FIELDS
 #: Arrays a track saved by an older formcheck may lack (NaN when absent).
-_OPTIONAL_FIELDS = ("trunk_outlines", "hip_from_outline")
+_OPTIONAL_FIELDS = ("trunk_outlines",)
+#: Prefix of the derived arrays in a saved ``.npz``.
+_DERIVED_PREFIX = "derived."
+#: Tracks saved before ``derived`` existed kept the placed hip here (and its version in ``meta``).
+_LEGACY_DERIVED = {"hip_from_outline": "placed_hip"}
 
 
 @dataclass(frozen=True)
@@ -82,8 +87,6 @@ class PoseFrame:
     trunk_outlines : ndarray, shape (2, OUTLINE_POINTS, 2)
         Silhouette contour on each side of the trunk (see module docstring);
         NaN when not given.
-    hip_from_outline : ndarray, shape (2,)
-        The hip placed from the outlines (see module docstring); NaN when not given.
     """
 
     time_s: float
@@ -95,13 +98,10 @@ class PoseFrame:
     trunk_edges: np.ndarray
     mask: np.ndarray | None = None
     trunk_outlines: np.ndarray | None = None
-    hip_from_outline: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.trunk_outlines is None:
             object.__setattr__(self, "trunk_outlines", np.full((2, OUTLINE_POINTS, 2), np.nan, np.float32))
-        if self.hip_from_outline is None:
-            object.__setattr__(self, "hip_from_outline", np.full(2, np.nan, np.float32))
 
     @property
     def detected(self) -> bool:
@@ -144,8 +144,9 @@ class PoseTrack:
     trunk_outlines : ndarray, shape (n, 2, OUTLINE_POINTS, 2)
         Silhouette contours beside the trunk (see module docstring); NaN when
         not given.
-    hip_from_outline : ndarray, shape (n, 2)
-        The hip placed from the outlines (see module docstring); NaN when not given.
+    derived : dict of str → ndarray
+        Per-frame arrays (first axis n) a later stage computed from this track
+        and keeps with it (see module docstring).
     """
 
     time_s: np.ndarray
@@ -158,14 +159,15 @@ class PoseTrack:
     frame_size: tuple[int, int]
     meta: dict[str, Any] = field(default_factory=dict)
     trunk_outlines: np.ndarray | None = None
-    hip_from_outline: np.ndarray | None = None
+    derived: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = len(self.time_s)
         if self.trunk_outlines is None:
             object.__setattr__(self, "trunk_outlines", np.full((n, 2, OUTLINE_POINTS, 2), np.nan, np.float32))
-        if self.hip_from_outline is None:
-            object.__setattr__(self, "hip_from_outline", np.full((n, 2), np.nan, np.float32))
+        for name, values in self.derived.items():
+            if len(values) != n:
+                raise ValueError(f"PoseTrack.derived[{name!r}] has {len(values)} frames, expected {n}")
         shapes = {
             "xy": (n, NUM_LANDMARKS, 2),
             "z": (n, NUM_LANDMARKS),
@@ -174,7 +176,6 @@ class PoseTrack:
             "world": (n, NUM_LANDMARKS, 3),
             "trunk_edges": (n, TRUNK_STATIONS, 2, 2),
             "trunk_outlines": (n, 2, OUTLINE_POINTS, 2),
-            "hip_from_outline": (n, 2),
         }
         for name, shape in shapes.items():
             actual = getattr(self, name).shape
@@ -201,7 +202,6 @@ class PoseTrack:
             world=np.stack([f.world for f in frames]).astype(np.float32),
             trunk_edges=np.stack([f.trunk_edges for f in frames]).astype(np.float32),
             trunk_outlines=np.stack([f.trunk_outlines for f in frames]).astype(np.float32),
-            hip_from_outline=np.stack([f.hip_from_outline for f in frames]).astype(np.float32),
             frame_size=(int(frame_size[0]), int(frame_size[1])),
             meta=dict(meta or {}),
         )
@@ -229,8 +229,26 @@ class PoseTrack:
         """``track[i]`` is a :class:`PoseFrame`; a slice, boolean mask or index
         array gives a new :class:`PoseTrack`."""
         if isinstance(index, (int, np.integer)):
-            return PoseFrame(**{name: _scalar_or_array(getattr(self, name)[index]) for name in _ARRAY_FIELDS})
-        return dataclasses.replace(self, **{name: getattr(self, name)[index] for name in _ARRAY_FIELDS})
+            return PoseFrame(**{name: _scalar_or_array(getattr(self, name)[index]) for name in _FRAME_FIELDS})
+        return dataclasses.replace(
+            self,
+            **{name: getattr(self, name)[index] for name in _ARRAY_FIELDS},
+            derived={name: values[index] for name, values in self.derived.items()},
+        )
+
+    def with_derived(self, name: str, values: np.ndarray, version: int) -> "PoseTrack":
+        """A copy keeping a later stage's per-frame ``values`` under ``name``, made by
+        that stage's method ``version`` (:meth:`derived_values` checks it)."""
+        versions = {**self.meta.get("derived", {}), name: version}
+        return dataclasses.replace(
+            self, derived={**self.derived, name: np.asarray(values)}, meta={**self.meta, "derived": versions}
+        )
+
+    def derived_values(self, name: str, version: int) -> np.ndarray | None:
+        """The derived array ``name`` if it was made by method ``version``, else None."""
+        if name in self.derived and self.meta.get("derived", {}).get(name) == version:
+            return self.derived[name]
+        return None
 
     def with_landmarks(self, xy: np.ndarray, world: np.ndarray | None = None) -> "PoseTrack":
         """A copy with replaced (e.g. filtered) landmark coordinates."""
@@ -256,6 +274,7 @@ class PoseTrack:
         """Write the track to a compressed ``.npz`` file, atomically."""
         path = Path(path)
         arrays = {name: getattr(self, name) for name in _ARRAY_FIELDS}
+        arrays.update({_DERIVED_PREFIX + name: values for name, values in self.derived.items()})
         header = {
             "format": "formcheck.PoseTrack",
             "version": TRACK_FORMAT_VERSION,
@@ -280,6 +299,8 @@ class PoseTrack:
                 header = json.loads(str(data["header"]))
                 # Tracks saved by an older formcheck lack the optional arrays (NaN).
                 arrays = {name: data[name] for name in _ARRAY_FIELDS if name in data or name not in _OPTIONAL_FIELDS}
+                derived = {key[len(_DERIVED_PREFIX):]: data[key] for key in data.files if key.startswith(_DERIVED_PREFIX)}
+                legacy = {new: data[old] for old, new in _LEGACY_DERIVED.items() if old in data.files}
         except (OSError, KeyError, ValueError, EOFError) as exc:
             raise ValueError(f"{path}: not a formcheck landmark track ({exc.__class__.__name__})") from None
         if header.get("format") != "formcheck.PoseTrack":
@@ -289,7 +310,12 @@ class PoseTrack:
                 f"{path}: landmark track format version {header.get('version')} is not supported "
                 f"(this formcheck reads version {TRACK_FORMAT_VERSION})"
             )
-        return cls(frame_size=tuple(header["frame_size"]), meta=header.get("meta", {}), **arrays)
+        meta = dict(header.get("meta", {}))
+        for old, new in _LEGACY_DERIVED.items():
+            if new in legacy and old in meta:
+                derived.setdefault(new, legacy[new])
+                meta["derived"] = {**meta.get("derived", {}), new: meta.pop(old)}
+        return cls(frame_size=tuple(header["frame_size"]), meta=meta, derived=derived, **arrays)
 
 
 def _scalar_or_array(value):

@@ -21,7 +21,6 @@ view with what could not be assessed and why.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import csv
 import json
@@ -892,24 +891,3 @@ footer{color:var(--muted);font-size:12.5px;padding:4px 4px 0}
 @media print{body{background:#fff}section{box-shadow:none;border:1px solid var(--line);break-inside:avoid}
 main{padding:0}}
 """
-
-
-# ====================================================================== command line
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``formcheck report DIR``."""
-    parser.add_argument("dir", help="an output folder of `formcheck analyze` (holds report.json)")
-    parser.add_argument("--video", help="the analysed video, if it has moved since the analysis")
-    parser.add_argument("--client", help="name of the person filmed, shown in the heading")
-
-
-def run(args: argparse.Namespace) -> int:
-    """``formcheck report DIR``: (re)write DIR/report.html and print its path."""
-    out_dir = Path(args.dir)
-    if not out_dir.is_dir():
-        raise InputError(f"{out_dir} is not a folder")
-    video = getattr(args, "video", None)
-    if video is not None and not Path(video).is_file():
-        raise InputError(f"{video} does not exist")
-    path = write_html_report(out_dir, video, client=getattr(args, "client", None))
-    print(path)
-    return 0

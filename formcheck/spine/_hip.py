@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from formcheck.measure.kinematics import Kinematics, compute_kinematics, midpoint
@@ -14,9 +12,11 @@ from formcheck.spine._profile import dorsal_side
 from formcheck.spine._reference import standing_frames
 from formcheck.spine.pelvis import silhouette_hip
 
-#: Version of the placed hip stored in ``PoseTrack.hip_from_outline`` (bump
+#: Version of the placed hip stored as ``PoseTrack.derived["placed_hip"]`` (bump
 #: when :mod:`formcheck.spine.pelvis` or its inputs change, so old stores are redone).
 PLACED_HIP_VERSION = 2
+#: Its name among the track's derived arrays.
+PLACED_HIP = "placed_hip"
 
 
 def placed_hip(
@@ -24,7 +24,7 @@ def placed_hip(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The hip placed from the back's outline (:func:`formcheck.spine.pelvis.silhouette_hip`).
 
-    Taken from ``track.hip_from_outline`` when :func:`with_placed_hip` stored
+    Taken from the track's ``placed_hip`` when :func:`with_placed_hip` stored
     it for this version of the method; computed otherwise. It depends on the
     track alone (not on the reps or the exercise), so both give the same.
     When computed, only frames from ``first_frame`` on are placed (the live
@@ -36,8 +36,9 @@ def placed_hip(
     placed : ndarray of bool (n,)
         Frames whose hip came from the outline.
     """
-    if track.meta.get("hip_from_outline") == PLACED_HIP_VERSION:
-        stored = np.asarray(track.hip_from_outline, np.float64)
+    stored = track.derived_values(PLACED_HIP, PLACED_HIP_VERSION)
+    if stored is not None:
+        stored = np.asarray(stored, np.float64)
         placed = np.all(np.isfinite(stored), axis=1)
         return np.where(placed[:, None], stored, midpoint(track.xy.astype(np.float64), "hip")), placed
     lean = np.asarray(kin["trunk_inclination"], np.float64)
@@ -51,7 +52,7 @@ def placed_hip(
 
 
 def with_placed_hip(track: PoseTrack) -> PoseTrack:
-    """The track with its hip placed from the outline stored in ``hip_from_outline``.
+    """The track with its hip placed from the outline stored as ``derived["placed_hip"]``.
 
     The pipeline calls this once after the pose model, so that the saved
     ``landmarks.npz`` carries the registration (≈ 0.35 ms per frame) and a
@@ -67,6 +68,4 @@ def with_placed_hip(track: PoseTrack) -> PoseTrack:
         if side is not None:
             placed_xy, placed = placed_hip(smoothed, kin, side, load_at_hips(smoothed, kin, side))
             hip[placed] = placed_xy[placed]
-    return dataclasses.replace(
-        track, hip_from_outline=hip.astype(np.float32), meta={**track.meta, "hip_from_outline": PLACED_HIP_VERSION}
-    )
+    return track.with_derived(PLACED_HIP, hip.astype(np.float32), PLACED_HIP_VERSION)

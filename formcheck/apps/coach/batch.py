@@ -67,7 +67,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from formcheck.apps.coach.jobs import VIDEO_SUFFIXES, Job, Settings, _slug, discover_jobs, exercise_choices  # noqa: F401
+from formcheck.apps.coach.jobs import VIDEO_SUFFIXES, Job, Settings, discover_jobs  # noqa: F401
+from formcheck.apps.common import guarded
+from formcheck.exercises import exercise_choices
+from formcheck.io.files import safe_name
 from formcheck.apps.coach.pool import run_dask, run_inline, run_local, run_reanalyses  # noqa: F401
 from formcheck.apps.coach.video import (  # noqa: F401
     LOCK_NAME,
@@ -91,7 +94,6 @@ DB_NAME = "history.sqlite"
 #: Exit status when the batch finished but some videos got error entries.
 EXIT_SOME_ERRORS = 4
 #: For the CLI's sub-command.
-HELP = "analyse folders of client videos in parallel (resumable): roster, index, client history"
 DESCRIPTION = (
     "Analyse every video under the inputs (one sub-folder per client), in parallel processes or on a Dask "
     "cluster. Re-runs skip finished videos; landmark tracks are cached, so a new profile only re-analyses. "
@@ -384,8 +386,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="formcheck batch", description=DESCRIPTION)
     add_arguments(parser)
     args = parser.parse_args(argv)
-    from formcheck.apps.cli import guarded
-
     return guarded(lambda: run(args), interrupted="interrupted (finished videos are kept; run again to do the rest)")
 
 

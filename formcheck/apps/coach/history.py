@@ -32,12 +32,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from formcheck.apps.common import guarded
 from formcheck.errors import InputError
+from formcheck.io.files import safe_name
 
 SCHEMA_VERSION = "1"
 DB_NAME = "history.sqlite"
-#: For the CLI's sub-command.
-HELP = "print and plot a client's progress from the batch history database"
 DESCRIPTION = (
     "Print a client's sessions (per exercise and date: sets, reps, mean per-rep metrics, share of reps with "
     "faults) with the trend of each metric, and save a plot, from the history database 'formcheck batch' writes."
@@ -380,26 +380,17 @@ def run(args: argparse.Namespace) -> int:
     by_exercise = sessions(reps)
     print(history_text(args.client, by_exercise))
     if not args.no_plot:
-        from formcheck.apps.coach.batch import _slug
-
-        plot = Path(args.plot) if args.plot else db_path.parent / f"history-{_slug(args.client)}.png"
+        plot = Path(args.plot) if args.plot else db_path.parent / f"history-{safe_name(args.client)}.png"
         print(f"Plot: {plot_history(args.client, by_exercise, plot)}")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry point until the command is registered in the CLI."""
-    import sys
-
-    from formcheck.errors import FormcheckError
-
+    """``python -m formcheck.apps.coach.history`` (same as ``formcheck history``)."""
     parser = argparse.ArgumentParser(prog="formcheck history", description=DESCRIPTION)
     add_arguments(parser)
-    try:
-        return run(parser.parse_args(argv))
-    except FormcheckError as exc:
-        print(f"formcheck: error: {exc}", file=sys.stderr)
-        return 2
+    args = parser.parse_args(argv)
+    return guarded(lambda: run(args))
 
 
 if __name__ == "__main__":

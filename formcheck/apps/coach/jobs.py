@@ -20,6 +20,7 @@ from typing import Iterable
 
 from formcheck.io.provenance import FORMCHECK_VERSION
 from formcheck.errors import InputError
+from formcheck.io.files import safe_name
 from formcheck.exercises import exercise_choices
 
 #: File suffixes taken as videos when searching folders (explicit files are always taken).
@@ -131,7 +132,7 @@ def discover_jobs(
             Job(
                 video=str(path),
                 client=client,
-                set_id="/".join([_slug(client), *(_slug(p) for p in parts)]),
+                set_id="/".join([safe_name(client), *(safe_name(p) for p in parts)]),
                 exercise=row.get("exercise") or exercise,
                 date=row.get("date") or None,
             )
@@ -233,12 +234,6 @@ def _parse_date(text: str, where: str) -> str:
         raise InputError(f"{where}: date {text!r} is not YYYY-MM-DD") from None
 
 
-def _slug(name: str) -> str:
-    """A safe single path component: no separators, no leading dots (no ``..``)."""
-    cleaned = re.sub(r"[^\w.\- ]+", "_", name).strip(" .")
-    return cleaned or "_"
-
-
 def _unique_set_ids(jobs: list[Job]) -> list[Job]:
     """Disambiguate videos that would share an output folder (``a.mp4`` and ``a.mov``)."""
     jobs = sorted(jobs, key=lambda j: (j.set_id, j.video))
@@ -248,7 +243,7 @@ def _unique_set_ids(jobs: list[Job]) -> list[Job]:
     for job in jobs:
         set_id = job.set_id
         if counts[set_id] > 1:
-            set_id = f"{set_id}_{_slug(Path(job.video).suffix.lstrip('.')) or 'video'}"
+            set_id = f"{set_id}_{safe_name(Path(job.video).suffix.lstrip('.')) or 'video'}"
         base, n = set_id, 2
         while set_id.casefold() in taken:
             set_id, n = f"{base}_{n}", n + 1

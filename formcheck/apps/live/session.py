@@ -49,6 +49,7 @@ from formcheck.pose import landmarks as lm
 from formcheck.render import draw as overlay
 from formcheck.analysis.offline import AnalysisOptions, analyze_track
 from formcheck.apps.live.display import Display, Window, display_problem
+from formcheck.apps.common import guarded
 from formcheck.errors import InputError, NoPersonError
 from formcheck.exercises import EXERCISES, exercise_choices
 from formcheck.io.files import write_text_atomic
@@ -62,8 +63,7 @@ from formcheck.pose.track import PoseFrame, PoseTrack
 from formcheck.apps.live.voice import Voice
 from formcheck.io.writer import VideoWriter
 
-#: ``formcheck live`` in the command list, and its description.
-HELP = "check a set live from a camera: reps and one cue per rep as you lift"
+#: ``formcheck live``'s description.
 DESCRIPTION = (
     "Check a squat or deadlift set live from a camera (or a video played like one): skeleton, depth and "
     "back gauges, rep counter and one cue per rep, spoken with --voice. Keys in the window: q quits, "
@@ -696,8 +696,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="formcheck live", description=DESCRIPTION)
     add_arguments(parser)
     args = parser.parse_args(argv)
-    from formcheck.apps.cli import guarded
-
     return guarded(lambda: run(args))
 
 
