@@ -20,13 +20,12 @@ import pytest
 from conftest import CLIPS, needs_shared
 from formcheck.analysis.offline import analyze_track
 from formcheck.errors import InputError
+from formcheck.apps.report import add_arguments, run
 from formcheck.render.html import (
     CSP,
-    add_arguments,
     pick_key_frames,
     read_angles_csv,
     render_html,
-    run,
     verdict_sentence,
     write_html_report,
 )
