@@ -12,7 +12,7 @@ from formcheck.analysis.offline import AnalysisOptions, analyze_track
 from formcheck.errors import InputError
 from formcheck.exercises import EXERCISES
 from formcheck.faults.catalogue import entry
-from formcheck.exercises.profiles import BUNDLED, ProfileError, bundled_path, load_profile, merged, render_profile
+from formcheck.exercises.profiles import BUNDLED, ProfileError, bundled_text, load_profile, merged, render_profile
 from formcheck.synth import SynthSpec, make_track
 
 
@@ -28,7 +28,7 @@ def test_every_bundled_profile_loads_and_covers_every_check():
         profile = load_profile(name)
         for exercise, table in profile.items():
             assert set(table) == set(EXERCISES[exercise].thresholds), (name, exercise)
-        assert bundled_path(name).read_text().startswith(f"# formcheck threshold profile: {name}")
+        assert bundled_text(name).startswith(f"# formcheck threshold profile: {name}")
 
 
 def _looser(a, b) -> bool:
@@ -120,6 +120,6 @@ def test_render_round_trips(tmp_path):
 
 def test_printing_a_bundled_profile_to_copy_it():
     result = subprocess.run([sys.executable, "-m", "formcheck.exercises.profiles", "beginner"], capture_output=True, text=True)
-    assert result.returncode == 0 and result.stdout == bundled_path("beginner").read_text()
+    assert result.returncode == 0 and result.stdout == bundled_text("beginner")
     result = subprocess.run([sys.executable, "-m", "formcheck.exercises.profiles", "nope"], capture_output=True, text=True)
     assert result.returncode == 2 and "no bundled profile" in result.stderr

@@ -225,6 +225,16 @@ def set_summary(reps) -> list[str]:
     One line per fault code and run of consecutive reps, e.g. ``"reps 3–5:
     back rounded as you got tired"`` (a fault that appears after the first
     reps and lasts to the end of a set of three or more).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as Rep
+    >>> def fault(code, severity="fault"):
+    ...     return Rep(code=code, severity=severity)
+    >>> reps = [Rep(index=1, faults=[]), Rep(index=2, faults=[fault("lumbar_flexion")]),
+    ...         Rep(index=3, faults=[fault("lumbar_flexion"), fault("tempo", "caution")])]
+    >>> set_summary(reps)
+    ['reps 2–3: back rounded as you got tired', 'rep 3: rushed the way down']
     """
     if not reps:
         return []

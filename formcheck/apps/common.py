@@ -26,8 +26,8 @@ def guarded(call: Callable[[], int], debug: bool = False, interrupted: str = "in
     except FormcheckError as exc:
         print(f"formcheck: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
-    except KeyboardInterrupt:
-        print(f"formcheck: {interrupted}", file=sys.stderr)
+    except KeyboardInterrupt as exc:  # a command may say what an interrupt keeps
+        print(f"formcheck: {exc.args[0] if exc.args else interrupted}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # the last line of defence: one line, not a traceback
         if debug:

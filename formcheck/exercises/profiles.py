@@ -1,14 +1,18 @@
 """Threshold profiles: TOML files of caution and fault levels that users can copy and edit.
 
-Three profiles ship with formcheck (``formcheck/exercises/data/*.toml``):
+Three profiles ship with formcheck:
 
 ``default``
-    The plug-ins' own thresholds (see :mod:`formcheck.exercises`).
+    The registered plug-ins' own thresholds (see :mod:`formcheck.exercises`),
+    written out from the registry, so a new plug-in appears in it.
 ``beginner``
     Fewer technique nitpicks (depth, positions, tempo judged more loosely);
     the spine thresholds stay as in ``default``: safety is not relaxed.
 ``strict``
     Tighter everywhere, competition depth for the squat.
+
+``beginner`` and ``strict`` are TOML files (``formcheck/exercises/data``);
+checks they do not list keep their defaults.
 
 A profile is a set of tables ``[exercise.fault_code]`` with the keys
 ``caution`` and ``fault`` (numbers, in the unit the check measures; see
@@ -59,9 +63,15 @@ class ProfileError(InputError):
     """A profile that cannot be used; the message names the file and the key."""
 
 
-def bundled_path(name: str) -> Path:
-    """Path of a bundled profile (``default``, ``beginner`` or ``strict``)."""
-    return Path(str(resources.files("formcheck.exercises").joinpath("data", f"{name}.toml")))
+#: What the default profile says about itself.
+DEFAULT_DESCRIPTION = "the plug-ins' own thresholds"
+
+
+def bundled_text(name: str) -> str:
+    """The TOML text of a bundled profile (``default``, ``beginner`` or ``strict``)."""
+    if name == "default":
+        return render_profile(merged({}), "default", DEFAULT_DESCRIPTION)
+    return resources.files("formcheck.exercises").joinpath("data", f"{name}.toml").read_text(encoding="utf-8")
 
 
 def load_profile(source: str | os.PathLike) -> Thresholds:
@@ -81,12 +91,13 @@ def load_profile(source: str | os.PathLike) -> Thresholds:
         not a number, or levels in the wrong order.
     """
     text = str(source)
-    path = bundled_path(text) if text in BUNDLED and not Path(text).exists() else Path(text)
+    bundled = text in BUNDLED and not Path(text).exists()
+    path = Path(f"{text}.toml" if bundled else text)
     label = path.name
-    if not path.is_file():
+    if not bundled and not path.is_file():
         raise ProfileError(f"profile {text} does not exist (bundled profiles: {', '.join(BUNDLED)})")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(bundled_text(text) if bundled else path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise ProfileError(f"profile {label} is not a text file") from None
     except tomllib.TOMLDecodeError as exc:
@@ -189,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     if name not in BUNDLED:
         print(f"formcheck: error: no bundled profile {name!r} (choose from {', '.join(BUNDLED)})", file=sys.stderr)
         return 2
-    sys.stdout.write(bundled_path(name).read_text(encoding="utf-8"))
+    sys.stdout.write(bundled_text(name))
     return 0
 
 

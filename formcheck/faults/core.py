@@ -84,7 +84,14 @@ class Threshold:
     higher_is_worse: bool = True
 
     def grade(self, value: float) -> tuple[str | None, float]:
-        """Severity (None if fine) and the threshold crossed."""
+        """Severity (None if fine) and the threshold crossed.
+
+        >>> limit = Threshold(caution=25.0, fault=35.0)
+        >>> limit.grade(30.0), limit.grade(40.0), limit.grade(10.0)[0]
+        (('caution', 25.0), ('fault', 35.0), None)
+        >>> Threshold(caution=0.3, fault=0.2, higher_is_worse=False).grade(0.25)   # a rushed descent (s)
+        ('caution', 0.3)
+        """
         if not np.isfinite(value):
             return None, float("nan")
         sign = 1.0 if self.higher_is_worse else -1.0

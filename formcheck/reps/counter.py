@@ -276,6 +276,19 @@ def segment_reps(time_s: np.ndarray, depth: np.ndarray, rule: RepRule) -> list[R
     Returns
     -------
     list of Rep
+
+    Examples
+    --------
+    Two dips to the bottom at 30 fps, with pauses at the top:
+
+    >>> import numpy as np
+    >>> dip = np.sin(np.linspace(0, np.pi, 40))
+    >>> depth = np.r_[np.zeros(20), dip, np.zeros(20), dip, np.zeros(20)]
+    >>> reps = segment_reps(np.arange(len(depth)) / 30.0, depth, RepRule("up_down_up", enter=0.5, exit=0.2))
+    >>> [(r.start, r.bottom, r.end) for r in reps]
+    [(20, 41, 80), (80, 98, 140)]
+    >>> list(reps[0].phases)
+    ['setup', 'descent', 'bottom', 'ascent', 'lockout']
     """
     counter = RepCounter(rule)
     events = []

@@ -150,6 +150,18 @@ def kink_angle(s: np.ndarray, d: np.ndarray, placed_hip: bool = False) -> tuple[
         fewer than ``MIN_POINTS_PER_HALF`` points.
     used : ndarray, shape (n,)
         Share of the trimmed stations that were usable.
+
+    Examples
+    --------
+    A back bowed outward at mid-trunk (lower half rising out at 0.2 trunk
+    lengths per trunk length, upper half coming back in) is convex:
+
+    >>> import numpy as np
+    >>> s = station_fractions(21)[None, :]
+    >>> d = 0.1 + 0.2 * np.minimum(s, 1 - s)
+    >>> kink, used = kink_angle(s, d)
+    >>> round(float(kink[0]), 1), float(used[0])
+    (22.6, 1.0)
     """
     valid = np.isfinite(s) & np.isfinite(d)
     position = _positions(s, placed_hip)

@@ -68,7 +68,6 @@ from pathlib import Path
 from typing import Callable
 
 from formcheck.apps.coach.jobs import VIDEO_SUFFIXES, Job, Settings, discover_jobs  # noqa: F401
-from formcheck.apps.common import guarded
 from formcheck.exercises import exercise_choices
 from formcheck.io.files import safe_name
 from formcheck.apps.coach.pool import run_dask, run_inline, run_local, run_reanalyses  # noqa: F401
@@ -360,7 +359,18 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("give at least one folder, glob or video (or --manifest)")
     if args.workers is not None and args.workers < 1:
         raise InputError("--workers must be at least 1")
-    summary = run_batch(
+    try:
+        summary = _run_batch_from(args)
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt("interrupted (finished videos are kept; run again to do the rest)") from None
+    out = summary.out
+    db = Path(args.db) if args.db else out / DB_NAME
+    print(summary.text({"roster": out / "roster.csv", "index": out / "index.html", "history": db}))
+    return EXIT_SOME_ERRORS if summary.errors else 0
+
+
+def _run_batch_from(args: argparse.Namespace) -> "BatchSummary":
+    return run_batch(
         args.inputs,
         args.out,
         workers=args.workers,
@@ -375,22 +385,3 @@ def run(args: argparse.Namespace) -> int:
         force=args.force,
         quiet=args.quiet,
     )
-    out = summary.out
-    db = Path(args.db) if args.db else out / DB_NAME
-    print(summary.text({"roster": out / "roster.csv", "index": out / "index.html", "history": db}))
-    return EXIT_SOME_ERRORS if summary.errors else 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m formcheck.apps.coach.batch`` (same as ``formcheck batch``)."""
-    parser = argparse.ArgumentParser(prog="formcheck batch", description=DESCRIPTION)
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    return guarded(lambda: run(args), interrupted="interrupted (finished videos are kept; run again to do the rest)")
-
-
-if __name__ == "__main__":
-    # Re-import so worker processes unpickle jobs as formcheck.apps.coach.batch.Job, not __main__.Job.
-    from formcheck.apps.coach.batch import main as _main
-
-    sys.exit(_main())
