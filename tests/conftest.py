@@ -13,10 +13,40 @@ from formcheck.pose.track import TRUNK_STATIONS, PoseTrack
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CLIPS = SHARED / "clips"
 
-needs_shared = pytest.mark.skipif(
+_skip_without_clips = pytest.mark.skipif(
     not (CLIPS / "LABELS.csv").is_file(),
     reason=f"real clips not found at {CLIPS} (they sit beside the repository in CI, not in a fresh clone)",
 )
+#: For a module's ``pytestmark``: reads the real clips, skips where they are absent.
+NEEDS_SHARED = [pytest.mark.clips, _skip_without_clips]
+
+
+def needs_shared(test):
+    """Decorator: the test reads the real clips in ../shared (skips where they are absent)."""
+    return pytest.mark.clips(_skip_without_clips(test))
+
+
+# ---------------------------------------------------------------- test tiers
+#: Markers that put a test in the slow tier (left out by ``-m "not slow"``).
+SLOW_MARKERS = ("pose_model", "clips", "dask", "browser", "display")
+#: Fixtures that run the pose model, read the real clips or open a window:
+#: a test using one carries its marker without repeating it.
+FIXTURE_MARKERS = {
+    "squat_clip": "pose_model", "offline": "pose_model",          # test_live: a rendered set, posed
+    "clients": "pose_model", "local_run": "pose_model",           # test_batch: a batch of rendered clips
+    "side_pair": "pose_model", "arch_pair": "pose_model",         # rendered lifters through analyze
+    "real_spines": "clips", "real_track": "clips", "track_cache": "clips",
+    "xvfb_display": "display",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for fixture, marker in FIXTURE_MARKERS.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(getattr(pytest.mark, marker))
+        if any(item.get_closest_marker(name) for name in SLOW_MARKERS):
+            item.add_marker(pytest.mark.slow)
 
 SHANK, THIGH, TRUNK, ARM = 0.45, 0.45, 0.55, 0.6  # metres
 

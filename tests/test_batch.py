@@ -274,7 +274,7 @@ def test_sigkill_mid_batch_then_rerun_reports_every_video_exactly_once(clients, 
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target)
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "formcheck.apps.coach.batch", str(inputs), "--out", str(out), "--workers", "1", "--quiet"]
+    command = [sys.executable, "-m", "formcheck", "batch", str(inputs), "--out", str(out), "--workers", "1", "--quiet"]
     # Run outside the checkout so the installed package (with its bundled model) is imported.
     process = subprocess.Popen(
         command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path
@@ -317,6 +317,7 @@ def crash_on_marked_videos(job: Job, settings: Settings) -> dict:
     return record
 
 
+@pytest.mark.slow  # worker processes
 def test_a_video_that_kills_its_worker_gets_an_error_entry_and_the_rest_finish(tmp_path):
     jobs = [Job(video=str(tmp_path / name), client="c", set_id=f"c/{Path(name).stem}")
             for name in ("a.mp4", "crash.mp4", "b.mp4", "c.mp4")]
@@ -330,6 +331,7 @@ def test_a_video_that_kills_its_worker_gets_an_error_entry_and_the_rest_finish(t
     assert not any((tmp_path / "out" / batch.WORK_DIR).iterdir())
 
 
+@pytest.mark.slow  # worker processes
 def test_a_forked_reanalysis_worker_that_dies_costs_one_error_entry(tmp_path):
     import threading
 
@@ -357,6 +359,7 @@ def native_thread_settings(job: Job, settings: Settings) -> dict:
             "env": {k: os.environ.get(k) for k in batch_pool.WORKER_THREAD_ENV}}
 
 
+@pytest.mark.slow  # worker processes
 def test_spawned_workers_run_native_helpers_on_one_thread(tmp_path, monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "3")  # set by the user: left alone
     jobs = [Job(video=str(tmp_path / f"{n}.mp4"), client="c", set_id=f"c/{n}") for n in "ab"]
@@ -371,6 +374,7 @@ def test_spawned_workers_run_native_helpers_on_one_thread(tmp_path, monkeypatch)
 
 
 # ----------------------------------------------------------------------------- Dask
+@pytest.mark.dask
 def test_dask_local_cluster_run_equals_the_local_run(local_run, clients, tmp_path):
     distributed = pytest.importorskip("distributed", reason="Dask distributed is not installed (pip install 'formcheck[dask]')")
     summary, local_out = local_run

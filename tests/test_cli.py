@@ -65,6 +65,7 @@ def test_unknown_option_is_a_usage_error():
     assert result.returncode == 2 and "Traceback" not in result.stderr
 
 
+@pytest.mark.pose_model
 def test_video_without_a_person(tmp_path):
     video = tmp_path / "blank.mp4"
     write_video(video, [np.full((240, 320, 3), 90, np.uint8)] * 20)
@@ -74,6 +75,7 @@ def test_video_without_a_person(tmp_path):
     assert report["rep_count"] == 0 and "no person" in report["notes"][0]
 
 
+@pytest.mark.pose_model
 def test_truncated_video_reports_what_was_decoded(tmp_path):
     video = tmp_path / "full.mp4"
     write_video(video, [np.full((240, 320, 3), i * 4, np.uint8) for i in range(60)])

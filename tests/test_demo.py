@@ -5,6 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.pose_model
+
 
 def test_demo_finds_three_reps_and_the_shallow_one(tmp_path):
     out = tmp_path / "demo"

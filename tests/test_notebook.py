@@ -12,6 +12,8 @@ nbformat = pytest.importorskip("nbformat", reason="nbformat not installed (pip i
 nbclient = pytest.importorskip("nbclient", reason="nbclient not installed (pip install '.[test]')")
 pytest.importorskip("ipykernel", reason="ipykernel not installed (pip install '.[test]')")
 
+pytestmark = pytest.mark.pose_model  # the notebook renders a clip and runs the pose model
+
 
 def test_notebook_runs_and_shows_plots_and_tables(tmp_path, monkeypatch):
     notebook = nbformat.read(NOTEBOOK, as_version=4)

@@ -5,11 +5,11 @@ import csv
 
 import pytest
 
-from conftest import CLIPS, needs_shared
+from conftest import CLIPS, NEEDS_SHARED
 from formcheck.analysis.offline import AnalysisOptions, analyze_track
 from formcheck.apps.evaluate import track_for
 
-pytestmark = needs_shared
+pytestmark = [*NEEDS_SHARED, pytest.mark.pose_model]
 
 # A representative set: side, oblique and front views; squats and deadlifts;
 # single pulls that end at lockout; a clip with no rep (lockout hold only).

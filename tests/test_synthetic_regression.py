@@ -58,6 +58,7 @@ def test_side_view_rounded_back_reads_well_above_the_neutral_one(side_pair):
         assert clip.lumbar_loaded_frames > 0.3 * clip.frames and clip.lumbar_loaded_rmse_deg < 10.0
 
 
+@pytest.mark.pose_model
 def test_oblique_view_withholds_the_spine_verdict_but_still_counts_the_rep(tmp_path):
     result = run_case(SynthSpec(**CLIP, faults={"lumbar_flexion": 30.0}, camera_yaw_deg=60.0, seed=12),
                       tmp_path, "oblique")
