@@ -19,17 +19,13 @@ import pytest
 
 from conftest import CLIPS, needs_shared
 from formcheck.analysis.offline import analyze_track
-from formcheck.errors import InputError
+from formcheck.analysis.report import Report
 from formcheck.apps.report import add_arguments, run
-from formcheck.render.html import (
-    CSP,
-    pick_key_frames,
-    read_angles_csv,
-    render_html,
-    verdict_sentence,
-    write_html_report,
-)
+from formcheck.errors import InputError
+from formcheck.render.html import CSP, render_html, write_html_report
 from formcheck.render.plots import PANELS, SEVERITY_COLORS, signals_svg
+from formcheck.render.stills import pick_key_frames
+from formcheck.render.words import verdict_sentence
 from formcheck.synth import SynthSpec, make_track, write_clip
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -234,8 +230,8 @@ def test_report_with_only_report_json(tmp_path, squat_report):
 
 def test_angles_csv_round_trip_feeds_key_frame_picks(tmp_path, squat_report):
     out = write_outputs(squat_report, tmp_path / "out")
-    table = read_angles_csv(out / "angles.csv")
-    assert np.allclose(table["time_s"], squat_report.frames["time"], rtol=1e-3)
+    table = Report.load(out).frames
+    assert np.allclose(table["time"], squat_report.frames["time"], rtol=1e-3)
     assert table["phase"].dtype == object and "descent" in set(table["phase"])  # text stays text
     picks = pick_key_frames(json.loads((out / "report.json").read_text()), squat_report.frames["time"])
     assert [label for rep, label, _ in picks if rep == 1] == ["Set-up", "Bottom", "Lockout"]

@@ -60,9 +60,7 @@ def analyze_track(track: PoseTrack, options: AnalysisOptions = AnalysisOptions()
     if len(track) == 0 or not track.detected.any():
         return _empty_report(track, "unknown", options, ["no person was found in the video"], source)
 
-    smoothed = smooth_track(track) if options.smooth else track
-    kin = compute_kinematics(smoothed, view=options.view)
-    kin.signals.update(landmark_signals(smoothed))  # knees caving in, hips shifting, heels lifting
+    smoothed, kin = _measure(track, options)
     signals = kin.signals
 
     if options.exercise == "auto":
@@ -80,8 +78,7 @@ def analyze_track(track: PoseTrack, options: AnalysisOptions = AnalysisOptions()
         return _empty_report(track, name, options, notes, source, kin)
 
     exercise = EXERCISES[name]
-    depth = exercise.depth(signals)
-    reps = reps_by_exercise.get(name) or segment_reps(kin.time_s, depth, exercise.rule)
+    depth, reps = _reps(kin, exercise, reps_by_exercise)
     if detected_fraction < MIN_DETECTED_FRACTION:
         notes.append(f"the lifter was found in only {detected_fraction:.0%} of frames; results may be incomplete")
     if not reps:
@@ -114,6 +111,59 @@ def analyze_track(track: PoseTrack, options: AnalysisOptions = AnalysisOptions()
         set_summary=tuple(set_summary(rep_results)),
         advice=camera_advice(kin, exercise, not_assessable),
     )
+
+
+def graded_spine(
+    track: PoseTrack, exercise: str, options: AnalysisOptions = AnalysisOptions()
+) -> tuple[PoseTrack, SpineEstimate]:
+    """The smoothed track and the spine estimate that :func:`analyze_track` grades for ``exercise``.
+
+    The same stages as the analysis (smoothing, kinematics, the exercise's
+    reps, :func:`~formcheck.spine.estimate_spine` with the exercise's
+    ``spine_calibration``), so a picture drawn from it shows the back line
+    (``SpineEstimate.dorsal_points``) and the hip (``SpineEstimate.hip_xy``)
+    the verdicts rest on: for a deadlift the hip placed from the outline,
+    for a squat the pose model's.
+
+    Parameters
+    ----------
+    track : PoseTrack
+        The raw track, as given to :func:`analyze_track`.
+    exercise : str
+        The exercise the report names (the detected one, or the user's).
+    options : AnalysisOptions
+        The analysis options (only ``view`` and ``smooth`` matter here).
+
+    Returns
+    -------
+    smoothed : PoseTrack
+    spine : SpineEstimate
+
+    Raises
+    ------
+    ValueError
+        ``exercise`` is not a registered exercise.
+    """
+    plugin = get_exercise(exercise)
+    smoothed, kin = _measure(track, options)
+    _, reps = _reps(kin, plugin)
+    return smoothed, estimate_spine(smoothed, kin, reps, plugin.spine_calibration)
+
+
+def _measure(track: PoseTrack, options: AnalysisOptions) -> tuple[PoseTrack, Kinematics]:
+    """The smoothed track and its kinematics, with the landmark signals."""
+    smoothed = smooth_track(track) if options.smooth else track
+    kin = compute_kinematics(smoothed, view=options.view)
+    kin.signals.update(landmark_signals(smoothed))  # knees caving in, hips shifting, heels lifting
+    return smoothed, kin
+
+
+def _reps(
+    kin: Kinematics, exercise: Exercise, found: Mapping[str, list[Rep]] | None = None
+) -> tuple[np.ndarray, list[Rep]]:
+    """The exercise's depth signal and reps (those exercise detection ``found`` if it did)."""
+    depth = exercise.depth(kin.signals)
+    return depth, (found or {}).get(exercise.name) or segment_reps(kin.time_s, depth, exercise.rule)
 
 
 def assess_rep(

@@ -1,5 +1,10 @@
 """The analysis result: dataclasses, ``report.json`` (versioned), ``angles.csv``
-and the plain-language summary. Schema documented in ``docs/report-schema.md``."""
+and the plain-language summary. Schema documented in ``docs/report-schema.md``.
+
+:meth:`Report.write_json` and :meth:`Report.write_angles_csv` write the files;
+:meth:`Report.load` reads them back, so every later reader (the HTML page, the
+batch roster, the history database) works on the same typed object.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +18,12 @@ from typing import Any
 
 import numpy as np
 
+from formcheck.errors import InputError
 from formcheck.exercises import EXERCISES
 from formcheck.faults import Fault
 from formcheck.io.files import write_text_atomic
+from formcheck.measure.kinematics import UNITS as _KINEMATIC_UNITS
+from formcheck.measure.signals import UNITS as _LANDMARK_UNITS
 
 #: Bump the major number on incompatible changes of report.json.
 SCHEMA_VERSION = "1.2"
@@ -43,9 +51,14 @@ class RepResult:
     #: (code → reason, e.g. the back hidden during this rep); clip-wide ones are
     #: in ``Report.not_assessable``.
     not_assessed: dict[str, str] = field(default_factory=dict)
+    #: The duration as ``report.json`` gave it, for a rep read back by :meth:`Report.load`:
+    #: written from the unrounded times, it cannot always be had from the rounded ones.
+    recorded_duration_s: float | None = field(default=None, repr=False, compare=False)
 
     @property
     def duration_s(self) -> float:
+        if self.recorded_duration_s is not None:
+            return self.recorded_duration_s
         return self.end_s - self.start_s
 
     def to_dict(self) -> dict[str, Any]:
@@ -167,6 +180,98 @@ class Report:
         writer.writerows(zip(*(_csv_column(self.frames[c], c) for c in columns)))
         return write_text_atomic(path, buffer.getvalue())
 
+    # ------------------------------------------------------------------ reading back
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, frames: bool = True) -> "Report":
+        """Read a report written by :meth:`write_json` (and its ``angles.csv``) back.
+
+        Parameters
+        ----------
+        path : path-like
+            A ``report.json``, or the folder that holds it.
+        frames : bool
+            Also read ``angles.csv`` beside it, when there is one, into
+            :attr:`frames` and :attr:`units` (column names without their unit
+            suffix, as the analysis named them). False skips it (faster, for
+            readers that need only the reps).
+
+        Returns
+        -------
+        Report
+            Numbers as written (rounded to 3 decimals; ``null`` read as NaN).
+            Writing it again gives the same ``report.json`` and ``angles.csv``
+            (the ``summary`` line is made again from the rounded times).
+
+        Raises
+        ------
+        InputError
+            The file is missing, unreadable, not JSON, or a field has the wrong
+            type; the message is one line naming the file and the field.
+
+        Examples
+        --------
+        >>> report = Report.load("results")                      # doctest: +SKIP
+        >>> report.rep_count, [f.code for f in report.faults]    # doctest: +SKIP
+        (3, ['shallow_depth'])
+        """
+        path = Path(path)
+        if path.is_dir():
+            path = path / "report.json"
+        if not path.is_file():
+            raise InputError(f"{path} does not exist (run `formcheck analyze` first)")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            message = " ".join(str(exc).split())
+            raise InputError(f"{path} is not a readable report: {message}") from None
+        table: dict[str, np.ndarray] = {}
+        units: dict[str, str] = {}
+        csv_path = path.with_name("angles.csv")
+        if frames and csv_path.is_file():
+            table, units = read_frames_csv(csv_path)
+        try:
+            return cls.from_dict(data, table, units)
+        except _BadField as exc:
+            raise InputError(f"{path} is not a formcheck report: {exc}") from None
+
+    @classmethod
+    def from_dict(
+        cls, data: Any, frames: dict[str, np.ndarray] | None = None, units: dict[str, str] | None = None
+    ) -> "Report":
+        """The report of a ``report.json`` already parsed (see :meth:`load`).
+
+        Fields added by later schema versions (``info``, ``not_assessed``,
+        ``set_summary``, ``advice``) default to empty; ``reps`` is required.
+
+        Raises
+        ------
+        ValueError
+            A field is missing or has the wrong type (the message names it).
+        """
+        fields = _Fields(data, "")
+        view = fields.mapping("view")
+        video = fields.mapping("video")
+        reps = fields.list("reps", required=True)
+        return cls(
+            source=fields.text("source"),
+            exercise=fields.text("exercise", "unknown"),
+            exercise_source=fields.text("exercise_source", "auto"),
+            view=view.text("label", "unknown"),
+            sideness_deg=view.number("sideness_deg"),
+            duration_s=video.number("duration_s"),
+            fps=video.number("fps"),
+            frame_count=video.integer("frames", 0),
+            pose_detected_fraction=video.number("pose_detected_fraction"),
+            reps=tuple(_rep_from(fields.item("reps", i)) for i in range(len(reps))),
+            notes=tuple(fields.texts("notes")),
+            not_assessable=fields.text_map("not_assessable"),
+            frames=dict(frames or {}),
+            units=dict(units or {}),
+            formcheck_version=fields.text("formcheck_version"),
+            set_summary=tuple(fields.texts("set_summary")),
+            advice=fields.text_map("advice"),
+        )
+
     def to_dataframe(self):
         """The per-frame table as a pandas DataFrame (needs ``pandas``)."""
         try:
@@ -174,6 +279,199 @@ class Report:
         except ImportError:
             raise ImportError("Report.to_dataframe() needs pandas: pip install pandas") from None
         return pd.DataFrame({_with_unit(c, self.units.get(c, "")): v for c, v in self.frames.items()})
+
+
+# ---------------------------------------------------------------------- reading
+#: Units a column name of ``angles.csv`` may end with (``knee_flexion_deg``).
+_UNITS = frozenset({"s", "deg", "score", *_KINEMATIC_UNITS.values(), *_LANDMARK_UNITS.values()})
+
+
+def read_frames_csv(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """``angles.csv`` as ``(frames, units)``, the way :attr:`Report.frames` and :attr:`Report.units` hold it.
+
+    A header ``knee_flexion_deg`` becomes the column ``knee_flexion`` with the
+    unit ``deg`` (a header that does not end in a known unit stays whole).
+    Columns of whole numbers become int arrays, other numbers float arrays
+    (an empty cell is NaN), anything else object arrays of text.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read as CSV text.
+    """
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"{path} is not a readable table: {' '.join(str(exc).split())}") from None
+    if not rows:
+        return {}, {}
+    header, body = rows[0], rows[1:]
+    frames: dict[str, np.ndarray] = {}
+    units: dict[str, str] = {}
+    for j, title in enumerate(header):
+        name, unit = _split_unit(title)
+        frames[name] = _parse_column([row[j] if j < len(row) else "" for row in body])
+        if unit:
+            units[name] = unit
+    return frames, units
+
+
+def _split_unit(title: str) -> tuple[str, str]:
+    """``("knee_flexion", "deg")`` for ``knee_flexion_deg``: the inverse of :func:`_with_unit`."""
+    for unit in sorted(_UNITS, key=len, reverse=True):
+        name = title[: -len(unit) - 1]
+        if title.endswith("_" + unit) and name and _with_unit(name, unit) == title:
+            return name, unit
+    return title, ""
+
+
+def _parse_column(cells: list[str]) -> np.ndarray:
+    if cells and "" not in cells:
+        try:
+            return np.array([int(c) for c in cells], np.int64)
+        except ValueError:
+            pass
+    try:
+        return np.array([float(c) if c != "" else np.nan for c in cells], np.float64)
+    except ValueError:
+        return np.array(cells, dtype=object)
+
+
+class _BadField(ValueError):
+    """A field of report.json that is missing or of the wrong type."""
+
+
+_REQUIRED = object()
+
+
+class _Fields:
+    """Typed access to one JSON object, naming the field in errors (``reps[2].faults[0].code``)."""
+
+    def __init__(self, data: Any, where: str):
+        if not isinstance(data, dict):
+            raise _BadField(f"{where or 'the file'} is not an object")
+        self.data, self.where = data, where
+
+    def _name(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def _get(self, key: str, default: Any) -> Any:
+        value = self.data.get(key)
+        if value is None:
+            if default is _REQUIRED:
+                raise _BadField(f"no '{self._name(key)}'")
+            return default
+        return value
+
+    def _wrong(self, key: str, kind: str) -> _BadField:
+        return _BadField(f"'{self._name(key)}' is not {kind}")
+
+    def text(self, key: str, default: Any = "") -> str:
+        value = self._get(key, default)
+        if not isinstance(value, str):
+            raise self._wrong(key, "a string")
+        return value
+
+    def optional_text(self, key: str) -> str | None:
+        value = self.data.get(key)
+        if value is not None and not isinstance(value, str):
+            raise self._wrong(key, "a string")
+        return value
+
+    def number(self, key: str, default: Any = float("nan")) -> float:
+        value = self._get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self._wrong(key, "a number")
+        return value
+
+    def integer(self, key: str, default: Any = _REQUIRED) -> int:
+        value = self._get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self._wrong(key, "an integer")
+        return value
+
+    def list(self, key: str, required: bool = False) -> list:
+        value = self._get(key, _REQUIRED if required else [])
+        if not isinstance(value, list):
+            raise self._wrong(key, "a list")
+        return value
+
+    def mapping(self, key: str) -> "_Fields":
+        value = self._get(key, {})
+        if not isinstance(value, dict):
+            raise self._wrong(key, "an object")
+        return _Fields(value, self._name(key))
+
+    def texts(self, key: str) -> list[str]:
+        values = self.list(key)
+        if not all(isinstance(v, str) for v in values):
+            raise self._wrong(key, "a list of strings")
+        return values
+
+    def text_map(self, key: str) -> dict[str, str]:
+        value = self.mapping(key).data
+        if not all(isinstance(v, str) for v in value.values()):
+            raise self._wrong(key, "an object of strings")
+        return dict(value)
+
+    def numbers(self, key: str) -> dict[str, float]:
+        value = self.mapping(key)
+        return {k: value.number(k) for k in value.data}
+
+    def item(self, key: str, index: int) -> "_Fields":
+        return _Fields(self.list(key)[index], f"{self._name(key)}[{index}]")
+
+
+def _rep_from(rep: _Fields) -> RepResult:
+    frames = rep.mapping("frames")
+    phases = {}
+    for name, span in rep.mapping("phases").data.items():
+        if not (isinstance(span, list) and len(span) == 2 and all(v is None or _is_number(v) for v in span)):
+            raise _BadField(f"'{rep.where}.phases.{name}' is not a [start, end] pair of numbers")
+        phases[name] = tuple(float("nan") if v is None else v for v in span)
+    duration = rep.data.get("duration_s")
+    if duration is not None and not _is_number(duration):
+        raise rep._wrong("duration_s", "a number")
+    return RepResult(
+        index=rep.integer("index"),
+        start_s=rep.number("start_s", _REQUIRED),
+        bottom_s=rep.number("bottom_s"),
+        end_s=rep.number("end_s", _REQUIRED),
+        phases=phases,
+        metrics=rep.numbers("metrics"),
+        faults=tuple(_fault_from(rep.item("faults", i)) for i in range(len(rep.list("faults")))),
+        cue=rep.optional_text("cue"),
+        start_frame=frames.integer("start", 0),
+        bottom_frame=frames.integer("bottom", 0),
+        end_frame=frames.integer("end", 0),
+        info=tuple(_fault_from(rep.item("info", i)) for i in range(len(rep.list("info")))),
+        not_assessed=rep.text_map("not_assessed"),
+        recorded_duration_s=duration,
+    )
+
+
+def _fault_from(fault: _Fields) -> Fault:
+    return Fault(
+        code=fault.text("code", _REQUIRED),
+        severity=fault.text("severity", _REQUIRED),
+        rep=fault.integer("rep", 0),
+        start_frame=fault.integer("start_frame", 0),
+        end_frame=fault.integer("end_frame", 0),
+        start_s=fault.number("start_s"),
+        end_s=fault.number("end_s"),
+        value=fault.number("value"),
+        threshold=fault.number("threshold"),
+        unit=fault.text("unit"),
+        cue=fault.text("cue"),
+        message=fault.text("message"),
+        confidence=fault.number("confidence", 1.0),
+    )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _fault_counts(faults: list[Fault]) -> dict[str, dict[str, int]]:

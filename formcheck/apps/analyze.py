@@ -11,6 +11,7 @@ Outputs in ``out_dir`` (each written atomically):
 ``angles.csv``    the per-frame table, units in the column names
 ``landmarks.npz`` the raw pose track, for ``formcheck analyze --landmarks``
 ``annotated.mp4`` skeleton, key angles, back curve, rep counter, gauges, cue banner
+                  (:class:`~formcheck.render.annotators.LiveStateAnnotator`)
 ``report.html``   the self-contained page to read and send (:mod:`formcheck.render.html`)
 """
 
@@ -19,23 +20,23 @@ from __future__ import annotations
 import os
 import queue
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
 import cv2
 import numpy as np
 
-from formcheck.render import draw as overlay
 from formcheck.analysis.offline import AnalysisOptions, analyze_track
-from formcheck.errors import InputError
-from formcheck.pose.estimator import PoseOptions, estimate_track
 from formcheck.analysis.report import Report
+from formcheck.analysis.streaming import StreamingAnalyzer
+from formcheck.errors import InputError
 from formcheck.io.video import prefetch, read_frames
-from formcheck.spine import with_placed_hip
-from formcheck.analysis.streaming import LiveState, StreamingAnalyzer
-from formcheck.pose.track import PoseFrame, PoseTrack
 from formcheck.io.writer import VideoWriter, frame_size_for
+from formcheck.pose.estimator import PoseOptions, estimate_track
+from formcheck.pose.track import PoseFrame, PoseTrack
+from formcheck.render.annotators import LiveStateAnnotator
+from formcheck.spine import with_placed_hip
 
 OVERLAY_MAX_SIDE = 960
 
@@ -118,7 +119,7 @@ def analyze_video(
     annotator = None
     if outputs and video:
         size = frame_size_for(info.width, info.height, OVERLAY_MAX_SIDE)
-        annotator = Annotator(outputs.video, info.fps or 30.0, size, exercise, thresholds)
+        annotator = AnnotatedVideo(outputs.video, info.fps or 30.0, size, exercise, thresholds)
     counter = {"n": 0}
 
     def on_frame(frame: np.ndarray, pose: PoseFrame) -> None:
@@ -170,8 +171,6 @@ def load_track(path: Path) -> PoseTrack:
 
 
 def _with_note(report: Report, note: str) -> Report:
-    from dataclasses import replace
-
     return replace(report, notes=report.notes + (note,))
 
 
@@ -188,20 +187,23 @@ def _write_outputs(report: Report, track: PoseTrack | None, outputs: OutputPaths
 
 
 # ---------------------------------------------------------------------- annotated video
-class Annotator:
+class AnnotatedVideo:
     """Draws the streaming analysis over each frame and encodes it, on its own thread.
 
     Frames are handed over with :meth:`submit` (blocking only if the encoder
-    falls far behind, which bounds memory).
+    falls far behind, which bounds memory). Each is shrunk to ``size``, the
+    :class:`~formcheck.analysis.streaming.StreamingAnalyzer`'s state drawn on
+    it by a :class:`~formcheck.render.annotators.LiveStateAnnotator` (the
+    live window's too), and encoded.
     """
 
     def __init__(self, path: Path, fps: float, size: tuple[int, int], exercise: str, thresholds=None):
         self.size = size
         self.analyzer = StreamingAnalyzer(exercise, thresholds=thresholds)
+        self.annotator = LiveStateAnnotator()
         self.writer = VideoWriter(path, fps, size)
         self._queue: queue.Queue = queue.Queue(maxsize=32)
         self._error: BaseException | None = None
-        self._banner: tuple[str, str, float] | None = None
         self._thread = threading.Thread(target=self._run, name="formcheck-annotate", daemon=True)
         self._thread.start()
 
@@ -230,60 +232,12 @@ class Annotator:
                 state = self.analyzer.update(pose, (frame.shape[1], frame.shape[0]))
                 scale = self.size[0] / frame.shape[1]
                 small = cv2.resize(frame, self.size, interpolation=cv2.INTER_AREA) if scale != 1 else frame.copy()
-                self.writer.write(self.draw(small, state, scale), pose.time_s)
+                self.annotator.scale = scale
+                self.writer.write(self.annotator.annotate(small, state), pose.time_s)
         except BaseException as exc:  # reported to the producer on its next submit/close
             self._error = exc
             while self._queue.get() is not None:
                 pass
-
-    def draw(self, frame: np.ndarray, state: LiveState, scale: float) -> np.ndarray:
-        return draw_state(frame, state, scale, self)
-
-
-def draw_state(frame: np.ndarray, state: LiveState, scale: float, holder) -> np.ndarray:
-    """Overlay one analyser state on a frame (shared by the video and the live window)."""
-    pose = state.pose
-    if pose is not None and pose.detected:
-        xy = pose.xy * scale
-        overlay.draw_skeleton(frame, xy, pose.visibility)
-        _draw_key_angles(frame, xy, state)
-    if state.back_points is not None:
-        overlay.draw_back_curve(frame, state.back_points * scale)
-    overlay.draw_rep_counter(frame, state.rep_count, state.phase)
-    if np.isfinite(state.depth):
-        overlay.draw_gauge(frame, state.depth, 0.0, 1.2, "depth", thresholds=(0.4, 1.0))
-    last = state.last_rep
-    peak = last.metrics.get("peak_lumbar_flexion_deg", float("nan")) if last is not None else float("nan")
-    if np.isfinite(peak):
-        # The spine is judged per finished rep: show that rep's peak rounding.
-        overlay.draw_gauge(frame, peak, -10.0, 50.0, "back", thresholds=state.back_limits, position="left")
-        hinge = last.metrics.get("hinge_ratio", float("nan"))
-        overlay.draw_text_panel(frame, [f"rep {last.index}: back {peak:+.0f} deg", f"hinge ratio {hinge:.2f}"])
-    if state.finished_rep is not None:
-        rep = state.finished_rep
-        if rep.faults:
-            worst = max(rep.faults, key=lambda f: f.severity == "fault")
-            holder._banner = (f"Rep {rep.index}: {rep.cue}", worst.severity, state.time_s)
-        else:
-            holder._banner = (f"Rep {rep.index}: good", "info", state.time_s)
-    banner = getattr(holder, "_banner", None)
-    if banner is not None and state.time_s - banner[2] < 3.0:
-        overlay.draw_banner(frame, banner[0], banner[1])
-    return frame
-
-
-def _draw_key_angles(frame: np.ndarray, xy: np.ndarray, state: LiveState) -> None:
-    from formcheck.pose import landmarks as lm
-
-    def mid(pair: str) -> np.ndarray:
-        a, b = lm.PAIRS[pair]
-        return 0.5 * (xy[a] + xy[b])
-
-    hip, knee, ankle, shoulder = mid("hip"), mid("knee"), mid("ankle"), mid("shoulder")
-    if "knee_flexion" in state.angles:
-        overlay.draw_angle(frame, knee, hip, ankle, state.angles["knee_flexion"], "knee")
-    if "hip_flexion" in state.angles:
-        overlay.draw_angle(frame, hip, shoulder, knee, state.angles["hip_flexion"], "hip")
 
 
 def _render_from_track(path: Path, track: PoseTrack, out: Path, exercise: str, thresholds) -> None:
@@ -291,7 +245,7 @@ def _render_from_track(path: Path, track: PoseTrack, out: Path, exercise: str, t
     reader = read_frames(path)
     info = reader.info
     size = frame_size_for(info.width, info.height, OVERLAY_MAX_SIDE)
-    annotator = Annotator(out, info.fps or 30.0, size, exercise, thresholds)
+    annotator = AnnotatedVideo(out, info.fps or 30.0, size, exercise, thresholds)
     try:
         for i, (time_s, frame) in enumerate(prefetch(reader)):
             if i >= len(track):
