@@ -30,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from formcheck.apps.live.session import LiveOptions, LiveSession, SessionRecorder
+from formcheck.apps.live.recorder import SessionRecorder
+from formcheck.apps.live.session import LiveOptions, LiveSession
 from formcheck.apps.analyze import analyze_video
 from formcheck.pose.estimator import PoseEstimator, PoseOptions
 from formcheck.io.video import PacedFileSource, probe

@@ -23,13 +23,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from formcheck.analysis.streaming import StreamingAnalyzer
+from formcheck.apps.live import command as live
 from formcheck.apps.live import display
 from formcheck.apps.live import framing
-from formcheck.apps.live import session as live
 from formcheck.apps.live.framing import FramingCheck, framing_problem
-from formcheck.apps.live.session import hip_above_knee_deg
 from formcheck.apps.live.voice import Voice
 from formcheck.apps.analyze import analyze_video
+from formcheck.render.annotators import hip_above_knee_deg
 from formcheck.io.video import probe
 from formcheck.synth import SynthSpec, SynthTruth, write_clip
 from formcheck.pose.track import PoseFrame, PoseTrack
@@ -54,7 +55,7 @@ def offline(squat_clip) -> dict:
 
 def run_live(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "formcheck.apps.live.session", *args],
+        [sys.executable, "-m", "formcheck.apps.live", *args],
         capture_output=True, text=True, timeout=timeout, env=env, cwd=Path.home(),
     )
 
@@ -131,7 +132,7 @@ def test_live_agrees_with_offline_and_records_the_session(squat_clip, offline, t
 @pytest.mark.parametrize("stop", [KeyboardInterrupt, RuntimeError])
 def test_a_session_stopped_midway_keeps_its_recording(squat_clip, tmp_path, monkeypatch, stop):
     """Ctrl-C ends a session normally; an unexpected error still leaves the recording."""
-    original = live.StreamingAnalyzer.update
+    original = StreamingAnalyzer.update
     calls = {"n": 0}
 
     def update_then_stop(self, pose, frame_size=(0, 0)):
@@ -140,7 +141,7 @@ def test_a_session_stopped_midway_keeps_its_recording(squat_clip, tmp_path, monk
             raise stop("stopped by the test")
         return original(self, pose, frame_size)
 
-    monkeypatch.setattr(live.StreamingAnalyzer, "update", update_then_stop)
+    monkeypatch.setattr(StreamingAnalyzer, "update", update_then_stop)
     out = tmp_path / "session"
     parser = argparse.ArgumentParser()
     live.add_arguments(parser)
@@ -227,7 +228,7 @@ def test_window_shows_the_overlay_and_obeys_keys(squat_clip, xvfb_display, tmp_p
     env = {**os.environ, "DISPLAY": xvfb_display}
     env.pop("WAYLAND_DISPLAY", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "formcheck.apps.live.session", "--source", str(squat_clip), "--record", str(out)],
+        [sys.executable, "-m", "formcheck.apps.live", "--source", str(squat_clip), "--record", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=Path.home(),
     )
     try:

@@ -74,7 +74,7 @@ def _command(name: str):
     elif name == "history":
         from formcheck.apps.coach import history as module
     elif name == "live":
-        from formcheck.apps.live import session as module
+        from formcheck.apps.live import command as module
     elif name == "report":
         from formcheck.apps import report as module
     else:
