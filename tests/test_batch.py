@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from formcheck.analysis.report import Report
 from formcheck.apps.coach import batch
 from formcheck.apps.coach import pool as batch_pool
 from formcheck.apps.coach import history
@@ -205,7 +206,7 @@ def test_history_trend_follows_the_sessions(tmp_path):
                      "metrics": {"peak_lumbar_flexion_deg": flexion + d, "hinge_ratio": 0.5 + 0.1 * week},
                      "faults": [{"code": "lumbar_flexion", "severity": "fault"}] if flexion + d >= 25 else []}
                     for i, d in enumerate((-1.0, 1.0))]
-            db.store(record, {"exercise": "deadlift", "view": {"label": "side"}, "rep_count": 2, "reps": reps})
+            db.store(record, Report.from_dict({"exercise": "deadlift", "view": {"label": "side"}, "reps": reps}))
         by_exercise = history.sessions(db.reps("anna"))
     sessions = by_exercise["deadlift"]
     assert [s.mean("peak_lumbar_flexion_deg") for s in sessions] == [30.0, 24.0, 15.0]

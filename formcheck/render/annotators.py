@@ -36,10 +36,12 @@ Example: a back line across a small synthetic scene.
 >>> points = np.array([[10.0, 20.0], [30.0, 20.0], [np.nan, np.nan], [50.0, 20.0]])
 >>> BackCurveAnnotator().annotate(scene, points) is scene
 True
->>> scene[20, 20].tolist(), scene[20, 40].tolist()   # drawn in magenta (BGR), broken at the NaN
-([220, 60, 220], [0, 0, 0])
->>> BackCurveAnnotator(scale=0.5).annotate(np.zeros((40, 60, 3), np.uint8), points)[10, 10].tolist()
-[220, 60, 220]
+>>> drawn = scene.any(axis=2)                    # the pixels the line touched
+>>> bool(drawn[20, 10:31].all()), bool(drawn[20, 35:46].any())    # x = 10 to 30, broken at the NaN
+(True, False)
+>>> small = BackCurveAnnotator(scale=0.5).annotate(np.zeros((20, 30, 3), np.uint8), points)
+>>> bool(small.any(axis=2)[10, 5:16].all())     # the same line on a scene half the size
+True
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """Matplotlib plots of one analysis: joint angles over time, reps and faults marked.
 
-Used by the HTML report (:mod:`formcheck.render.html`, as a PNG) and in
-notebooks (as a live figure). The functions take the plain data a report is
-made of, so they work the same on a :class:`~formcheck.analysis.report.Report`
-(``report.frames``, ``report.to_dict()``) and on ``angles.csv`` +
-``report.json`` read back from disk.
+Used by the HTML report (:mod:`formcheck.render.html`, as SVG) and in
+notebooks (as a live figure). The functions take a per-frame table and a
+:class:`~formcheck.analysis.report.Report` (in memory, or read back from
+``report.json`` and ``angles.csv`` by :meth:`Report.load
+<formcheck.analysis.report.Report.load>`); ``report.json`` as a dict is read
+through :meth:`Report.from_dict <formcheck.analysis.report.Report.from_dict>`.
 
 Two renderings of the same figure: :func:`plot_signals` draws it with
 Matplotlib (imported lazily; :func:`signals_png` uses the non-interactive
@@ -24,6 +25,9 @@ from html import escape
 from typing import Any
 
 import numpy as np
+
+from formcheck.analysis.report import Report
+from formcheck.faults import Fault
 
 #: Panels drawn, top to bottom: (column, title, colour).
 PANELS: tuple[tuple[str, str, str], ...] = (
@@ -73,7 +77,7 @@ def column(table: Mapping[str, Any], name: str) -> np.ndarray | None:
     return None
 
 
-def plot_signals(frames: Mapping[str, Any], report: Mapping[str, Any] | Any, fig=None):
+def plot_signals(frames: Mapping[str, Any], report: Report | Mapping[str, Any], fig=None):
     """Draw hip, knee, trunk and lumbar-flexion angles over time.
 
     Reps are light bands labelled above the top panel; each fault's span is
@@ -85,8 +89,9 @@ def plot_signals(frames: Mapping[str, Any], report: Mapping[str, Any] | Any, fig
     ----------
     frames : mapping
         Per-frame table: ``Report.frames`` or the columns of ``angles.csv``.
-    report : mapping or Report
-        ``report.json`` as a dict (or a Report, whose ``to_dict()`` is used).
+    report : Report or mapping
+        The report (or ``report.json`` as a dict): reps, faults and what was
+        not assessable.
     fig : matplotlib Figure, optional
         Drawn into (cleared first); a new figure is made if None.
 
@@ -94,8 +99,7 @@ def plot_signals(frames: Mapping[str, Any], report: Mapping[str, Any] | Any, fig
     -------
     matplotlib.figure.Figure
     """
-    if hasattr(report, "to_dict"):
-        report = report.to_dict()
+    report = _as_report(report)
     time = column(frames, "time")
     if time is None:
         raise ValueError("the per-frame table has no time column")
@@ -105,14 +109,14 @@ def plot_signals(frames: Mapping[str, Any], report: Mapping[str, Any] | Any, fig
         fig = plt.figure(figsize=(9.0, 6.6))
     fig.clear()
     axes = fig.subplots(len(PANELS), 1, sharex=True)
-    faults = [f for rep in report.get("reps", []) for f in rep.get("faults", [])]
-    not_assessable = report.get("not_assessable", {}) or {}
+    faults = report.faults
+    not_assessable = report.not_assessable
     span = (float(np.nanmin(time)), float(np.nanmax(time))) if len(time) else (0.0, 1.0)
 
     for ax, (name, title, color) in zip(axes, PANELS):
-        _mark_reps(ax, report.get("reps", []))
+        _mark_reps(ax, report.reps)
         for fault in faults:
-            if name in FAULT_PANELS.get(fault["code"], (name,)):
+            if name in FAULT_PANELS.get(fault.code, (name,)):
                 _shade_fault(ax, fault, time)
         values = column(frames, name)
         if values is not None and np.isfinite(values).any():
@@ -121,7 +125,7 @@ def plot_signals(frames: Mapping[str, Any], report: Mapping[str, Any] | Any, fig
                 ax.axhline(0.0, color="#9ca3af", linewidth=0.8, linestyle="--")
             ax.set_ylim(*panel_ylim(values))
         else:
-            ax.text(0.5, 0.5, _missing_note(name, report, not_assessable), transform=ax.transAxes,
+            ax.text(0.5, 0.5, _missing_note(name, not_assessable), transform=ax.transAxes,
                     ha="center", va="center", fontsize=9, color="#6b7280", wrap=True)
             ax.set_yticks([])
         ax.set_title(title, loc="left", fontsize=10, color="#111827", pad=3)
@@ -134,13 +138,13 @@ def plot_signals(frames: Mapping[str, Any], report: Mapping[str, Any] | Any, fig
             ax.spines[side].set_color("#d1d5db")
         ax.set_xlim(*span)
     axes[-1].set_xlabel("time (s)", fontsize=9, color="#4b5563")
-    _label_reps(axes[0], report.get("reps", []), span)
+    _label_reps(axes[0], report.reps, span)
     # Fixed margins rather than tight_layout: as good here, and a third of the time.
     fig.subplots_adjust(left=0.075, right=0.985, top=0.95, bottom=0.075, hspace=0.42)
     return fig
 
 
-def signals_png(frames: Mapping[str, Any], report: Mapping[str, Any] | Any, dpi: int = 96) -> bytes:
+def signals_png(frames: Mapping[str, Any], report: Report | Mapping[str, Any], dpi: int = 96) -> bytes:
     """:func:`plot_signals` rendered to PNG bytes (Agg backend, no display needed)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -161,7 +165,7 @@ _FONT = "font-family:-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,'Dej
 _INK, _MUTED, _TICK, _SPINE, _GRID = "#111827", "#6b7280", "#4b5563", "#d1d5db", "#e5e7eb"
 
 
-def signals_svg(frames: Mapping[str, Any], report: Mapping[str, Any] | Any, size: tuple[int, int] = SVG_SIZE) -> bytes:
+def signals_svg(frames: Mapping[str, Any], report: Report | Mapping[str, Any], size: tuple[int, int] = SVG_SIZE) -> bytes:
     """The figure of :func:`plot_signals` written directly as an SVG document (no Matplotlib).
 
     Same panels, rep bands and labels, fault shading, y ranges and missing-
@@ -171,7 +175,8 @@ def signals_svg(frames: Mapping[str, Any], report: Mapping[str, Any] | Any, size
     ----------
     frames : mapping
         Per-frame table: ``Report.frames`` or the columns of ``angles.csv``.
-    report : mapping or Report
+    report : Report or mapping
+        The report (or ``report.json`` as a dict).
     size : (int, int)
         Width and height in CSS pixels.
 
@@ -180,16 +185,14 @@ def signals_svg(frames: Mapping[str, Any], report: Mapping[str, Any] | Any, size
     bytes
         UTF-8 SVG markup (every text from the report is XML-escaped).
     """
-    if hasattr(report, "to_dict"):
-        report = report.to_dict()
+    report = _as_report(report)
     time = column(frames, "time")
     if time is None:
         raise ValueError("the per-frame table has no time column")
     width, height = size
-    reps = report.get("reps", [])
-    faults = [f for rep in reps for f in rep.get("faults", [])]
-    spans = [(f["code"], *fault_span(f, time)) for f in faults]
-    not_assessable = report.get("not_assessable", {}) or {}
+    reps = report.reps
+    spans = [(f.code, *fault_span(f, time)) for f in report.faults]
+    not_assessable = report.not_assessable
     t0, t1 = (float(np.nanmin(time)), float(np.nanmax(time))) if len(time) else (0.0, 1.0)
     if t1 <= t0:
         t1 = t0 + 1.0
@@ -218,7 +221,7 @@ def signals_svg(frames: Mapping[str, Any], report: Mapping[str, Any] | Any, size
         out.append(f'<clipPath id="panel{k}"><rect x="{left:.1f}" y="{y0:.1f}" width="{right - left:.1f}" '
                    f'height="{panel_h:.1f}"/></clipPath><g clip-path="url(#panel{k})">')
         for i, rep in enumerate(reps):  # alternate bands so neighbouring reps stay apart
-            a, b = x_of(rep["start_s"]), x_of(rep["end_s"])
+            a, b = x_of(rep.start_s), x_of(rep.end_s)
             if i % 2 == 0:
                 out.append(f'<rect x="{a:.1f}" y="{y0:.1f}" width="{max(b - a, 0):.1f}" height="{panel_h:.1f}" fill="{_REP_BAND}"/>')
             out.append(f'<path d="M{a:.1f} {y0:.1f}V{y1:.1f}M{b:.1f} {y0:.1f}V{y1:.1f}" stroke="#cbd5e1" stroke-width="0.8"/>')
@@ -245,7 +248,7 @@ def signals_svg(frames: Mapping[str, Any], report: Mapping[str, Any] | Any, size
                                f'<text x="{left - 6:.1f}" y="{y + 3.5:.1f}" font-size="10.5" fill="{_TICK}" '
                                f'text-anchor="end">{_number(tick)}</text>')
         else:
-            note = _missing_note(name, report, not_assessable)
+            note = _missing_note(name, not_assessable)
             lines = _wrap(note, 110)
             first = 0.5 * (y0 + y1) - 7 * (len(lines) - 1) + 4
             out.append(f'<text x="{0.5 * (left + right):.1f}" y="{first:.1f}" font-size="12" fill="{_MUTED}" '
@@ -264,10 +267,10 @@ def signals_svg(frames: Mapping[str, Any], report: Mapping[str, Any] | Any, size
             out.append(f'<text x="{0.5 * (left + right):.1f}" y="{y1 + 31:.1f}" font-size="12" fill="{_TICK}" '
                        'text-anchor="middle">time (s)</text>')
     for rep in reps:
-        middle = 0.5 * (rep["start_s"] + rep["end_s"])
+        middle = 0.5 * (rep.start_s + rep.end_s)
         if t0 <= middle <= t1:
             out.append(f'<text x="{x_of(middle):.1f}" y="{top - 3:.1f}" font-size="10.5" fill="#475569" '
-                       f'text-anchor="middle">Rep {escape(str(rep["index"]))}</text>')
+                       f'text-anchor="middle">Rep {escape(str(rep.index))}</text>')
     out.append("</svg>")
     return "".join(out).encode("utf-8")
 
@@ -304,11 +307,15 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 # ---------------------------------------------------------------------- helpers
+def _as_report(report: Report | Mapping[str, Any]) -> Report:
+    return report if isinstance(report, Report) else Report.from_dict(report)
+
+
 def _mark_reps(ax, reps) -> None:
     for i, rep in enumerate(reps):
         if i % 2 == 0:  # alternate bands so neighbouring reps stay apart
-            ax.axvspan(rep["start_s"], rep["end_s"], color=_REP_BAND, zorder=0, linewidth=0)
-        for edge in (rep["start_s"], rep["end_s"]):
+            ax.axvspan(rep.start_s, rep.end_s, color=_REP_BAND, zorder=0, linewidth=0)
+        for edge in (rep.start_s, rep.end_s):
             ax.axvline(edge, color="#cbd5e1", linewidth=0.8, zorder=0.5)
 
 
@@ -324,19 +331,19 @@ def panel_ylim(values: np.ndarray, span: float = MIN_SPAN_DEG) -> tuple[float, f
 
 def _label_reps(ax, reps, span) -> None:
     for rep in reps:
-        middle = 0.5 * (rep["start_s"] + rep["end_s"])
+        middle = 0.5 * (rep.start_s + rep.end_s)
         if span[0] <= middle <= span[1]:
-            ax.text(middle, 1.02, f"Rep {rep['index']}", transform=ax.get_xaxis_transform(),
+            ax.text(middle, 1.02, f"Rep {rep.index}", transform=ax.get_xaxis_transform(),
                     ha="center", va="bottom", fontsize=8, color="#475569")
 
 
-def fault_span(fault: Mapping[str, Any], time: np.ndarray) -> tuple[float, float, str]:
+def fault_span(fault: Fault, time: np.ndarray) -> tuple[float, float, str]:
     """``(start_s, end_s, colour)`` of a fault's shading; at least two frames wide, to stay visible."""
-    start, end = float(fault["start_s"]), float(fault["end_s"])
+    start, end = float(fault.start_s), float(fault.end_s)
     step = float(np.nanmedian(np.diff(time))) if len(time) > 1 else 0.033
     if end - start < 2 * step:
         end = start + 2 * step
-    return start, end, SEVERITY_COLORS.get(fault.get("severity"), SEVERITY_COLORS["caution"])
+    return start, end, SEVERITY_COLORS.get(fault.severity, SEVERITY_COLORS["caution"])
 
 
 def _shade_fault(ax, fault, time: np.ndarray) -> None:
@@ -344,7 +351,7 @@ def _shade_fault(ax, fault, time: np.ndarray) -> None:
     ax.axvspan(start, end, color=color, alpha=0.25, zorder=0.6, linewidth=0)
 
 
-def _missing_note(name: str, report, not_assessable) -> str:
+def _missing_note(name: str, not_assessable: Mapping[str, str]) -> str:
     if name == "lumbar_flexion":
         reasons = [why for code, why in not_assessable.items() if code in FAULT_PANELS and
                    FAULT_PANELS[code] == ("lumbar_flexion",)]

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from formcheck.analysis.report import RepResult, Report
 from formcheck.apps.common import guarded
 from formcheck.errors import InputError
 from formcheck.io.files import safe_name
@@ -104,8 +105,11 @@ class HistoryDB:
         self.connection.close()
 
     # ------------------------------------------------------------------ writing
-    def store(self, record: dict, report: dict | None) -> None:
-        """Replace the set of a batch record; error records (and sets without a report) only remove it."""
+    def store(self, record: dict, report: Report | None) -> None:
+        """Replace the set of a batch record; error records (and sets without a report) only remove it.
+
+        ``report`` is the set's report as read back from its folder (:meth:`Report.load`).
+        """
         with self.connection:  # one transaction: all of the set or none
             for table in _TABLES_BY_SET:
                 self.connection.execute(f"DELETE FROM {table} WHERE set_id = ?", (record["set_id"],))
@@ -116,40 +120,40 @@ class HistoryDB:
                 "INSERT INTO sets VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     record["set_id"], record["client"], record.get("date") or "", record.get("date_source"),
-                    record["video"], source.get("sha256"), record.get("settings"), report.get("exercise"),
-                    (report.get("view") or {}).get("label"), report.get("rep_count"), record.get("analysed_at"),
+                    record["video"], source.get("sha256"), record.get("settings"), report.exercise,
+                    report.view, report.rep_count, record.get("analysed_at"),
                 ),
             )
-            for rep in report.get("reps", []):
+            for rep in report.reps:
                 self._insert_rep(record["set_id"], rep)
 
-    def _insert_rep(self, set_id: str, rep: dict) -> None:
-        metrics = {k: _number(v) for k, v in (rep.get("metrics") or {}).items()}
-        metrics.setdefault("duration_s", _number(rep.get("duration_s")))
-        faults = rep.get("faults") or []
+    def _insert_rep(self, set_id: str, rep: RepResult) -> None:
+        metrics = {k: _number(v) for k, v in rep.metrics.items()}
+        metrics.setdefault("duration_s", _number(rep.duration_s))
+        faults = rep.faults
         self.connection.execute(
             "INSERT INTO reps VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
-                set_id, rep["index"], _number(rep.get("start_s")), _number(rep.get("end_s")),
+                set_id, rep.index, _number(rep.start_s), _number(rep.end_s),
                 metrics.get("duration_s"), metrics.get("descent_s"), metrics.get("ascent_s"),
                 metrics.get("peak_lumbar_flexion_deg"), metrics.get("hinge_ratio"), metrics.get("depth_thigh_angle_deg"),
-                sum(f.get("severity") == "fault" for f in faults), sum(f.get("severity") == "caution" for f in faults),
-                " ".join(sorted({f.get("code", "") for f in faults})), rep.get("cue"),
+                sum(f.severity == "fault" for f in faults), sum(f.severity == "caution" for f in faults),
+                " ".join(sorted({f.code for f in faults})), rep.cue,
             ),
         )
         self.connection.executemany(
-            "INSERT INTO rep_metrics VALUES (?,?,?,?)", [(set_id, rep["index"], k, v) for k, v in metrics.items()]
+            "INSERT INTO rep_metrics VALUES (?,?,?,?)", [(set_id, rep.index, k, v) for k, v in metrics.items()]
         )
         self.connection.executemany(
             "INSERT INTO findings VALUES (?,?,?,?,?,?,?,?)",
             [
-                (set_id, rep["index"], f.get("code"), f.get("severity"), _number(f.get("value")),
-                 _number(f.get("threshold")), f.get("unit"), _number(f.get("confidence")))
+                (set_id, rep.index, f.code, f.severity, _number(f.value),
+                 _number(f.threshold), f.unit, _number(f.confidence))
                 for f in faults
             ],
         )
 
-    def ensure(self, record: dict, get_report: Callable[[], dict | None]) -> None:
+    def ensure(self, record: dict, get_report: Callable[[], Report | None]) -> None:
         """Make the database agree with a record (after a run killed between finishing a set and storing it)."""
         row = self.connection.execute(
             "SELECT settings, sha256, analysed_at FROM sets WHERE set_id = ?", (record["set_id"],)

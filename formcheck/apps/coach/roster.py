@@ -1,7 +1,8 @@
 """The coach's overview of a batch: ``roster.csv``, ``sets.csv`` and ``index.html``.
 
 Built from the per-video records of :mod:`formcheck.apps.coach.batch` and the
-``report.json`` beside each; every file is written atomically.
+``report.json`` beside each (read with :meth:`Report.load
+<formcheck.analysis.report.Report.load>`); every file is written atomically.
 
 ``roster.csv`` — one row per client, the clients who need attention first
 (sorted by the share of reps with a fault, then with a caution):
@@ -29,13 +30,15 @@ from __future__ import annotations
 import csv
 import html
 import io
-import json
 import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from formcheck.analysis.report import Report
+from formcheck.errors import InputError
+from formcheck.faults import Fault
 from formcheck.io.files import write_text_atomic
 
 #: Worst reps listed per client in the index.
@@ -53,15 +56,15 @@ class RepFinding:
     rep: int
     start_s: float
     end_s: float
-    faults: tuple[dict, ...]
+    faults: tuple[Fault, ...]
     cue: str | None
     still: str | None  # file name in the set folder
 
     @property
     def score(self) -> tuple[int, int, float]:
         """Sort key, worst first when reversed: fault count, caution count, highest confidence."""
-        severities = Counter(f.get("severity") for f in self.faults)
-        return (severities["fault"], severities["caution"], max((f.get("confidence") or 0.0) for f in self.faults))
+        severities = Counter(f.severity for f in self.faults)
+        return (severities["fault"], severities["caution"], max((f.confidence or 0.0) for f in self.faults))
 
 
 @dataclass
@@ -99,18 +102,18 @@ class ClientSummary:
         return sorted(self.findings, key=lambda f: f.score, reverse=True)[:n]
 
 
-def read_report(out: Path, record: dict) -> dict | None:
-    """The ``report.json`` of a record's folder, or None if it has none."""
+def read_report(out: Path, record: dict) -> Report | None:
+    """The report in a record's folder (its ``report.json``, without the per-frame table), or None if it has none."""
     try:
-        return json.loads((Path(out) / record["set_id"] / "report.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return Report.load(Path(out) / record["set_id"] / "report.json", frames=False)
+    except InputError:
         return None
 
 
-def summarise(out: Path, records: list[dict]) -> tuple[list[ClientSummary], dict[str, dict | None]]:
+def summarise(out: Path, records: list[dict]) -> tuple[list[ClientSummary], dict[str, Report | None]]:
     """Per-client summaries (attention order) and the reports by set id."""
     clients: dict[str, ClientSummary] = {}
-    reports: dict[str, dict | None] = {}
+    reports: dict[str, Report | None] = {}
     for record in records:
         summary = clients.setdefault(record["client"], ClientSummary(record["client"]))
         summary.sets += 1
@@ -121,23 +124,23 @@ def summarise(out: Path, records: list[dict]) -> tuple[list[ClientSummary], dict
         if record["status"] != "ok":
             summary.errors += 1
             continue
-        for rep in (report or {}).get("reps", []):
+        for rep in report.reps if report is not None else ():
             summary.reps += 1
-            faults = rep.get("faults") or []
-            severities = {f.get("severity") for f in faults}
+            faults = rep.faults
+            severities = {f.severity for f in faults}
             summary.reps_with_fault += "fault" in severities
             summary.reps_with_caution += bool(faults) and "fault" not in severities
-            for code in {f.get("code") for f in faults}:
+            for code in {f.code for f in faults}:
                 summary.code_reps[code] += 1
             for f in faults:
-                summary.codes[f.get("code")][f.get("severity")] += 1
+                summary.codes[f.code][f.severity] += 1
             if faults:
                 summary.findings.append(
                     RepFinding(
                         client=record["client"], set_id=record["set_id"], video=record["video"], date=record.get("date") or "",
-                        rep=int(rep["index"]), start_s=float(rep["start_s"]), end_s=float(rep["end_s"]),
-                        faults=tuple(faults), cue=rep.get("cue"),
-                        still=(record.get("stills") or {}).get(str(rep["index"])),
+                        rep=rep.index, start_s=float(rep.start_s), end_s=float(rep.end_s),
+                        faults=tuple(faults), cue=rep.cue,
+                        still=(record.get("stills") or {}).get(str(rep.index)),
                     )
                 )
     ordered = sorted(clients.values(), key=lambda c: (-c.fault_rate, -c.caution_rate, -c.errors, c.client.casefold()))
@@ -223,7 +226,7 @@ def _href(path: str, fragment: str = "") -> str:
     return _e(quote(path) + fragment)
 
 
-def index_html(out: Path, records: list[dict], clients: list[ClientSummary], reports: dict[str, dict | None]) -> str:
+def index_html(out: Path, records: list[dict], clients: list[ClientSummary], reports: dict[str, Report | None]) -> str:
     """The whole index page as one string."""
     anchors = {c.client: f"client-{i}" for i, c in enumerate(clients, start=1)}
     n_err = sum(r["status"] != "ok" for r in records)
@@ -271,7 +274,7 @@ def _worst_reps_html(out: Path, client: ClientSummary) -> list[str]:
         clip = _clip_href(out, f, f"#t={f.start_s:.2f},{f.end_s:.2f}")
         clip_link = f'<a href="{clip}">{f.start_s:.1f}–{f.end_s:.1f} s</a>'
         findings = "<br>".join(
-            f"<span class=\"{_e(x.get('severity', ''))}s\">{_e(x.get('severity', ''))}</span>: {_e(x.get('message') or _words(x.get('code', '')))}"
+            f"<span class=\"{_e(x.severity)}s\">{_e(x.severity)}</span>: {_e(x.message or _words(x.code))}"
             for x in f.faults
         )
         frame = (
@@ -287,7 +290,7 @@ def _worst_reps_html(out: Path, client: ClientSummary) -> list[str]:
     return rows
 
 
-def _sets_html(out: Path, records: list[dict], reports: dict[str, dict | None]) -> list[str]:
+def _sets_html(out: Path, records: list[dict], reports: dict[str, Report | None]) -> list[str]:
     rows = ["<h3>Sets</h3>", "<table><tr><th>date</th><th>set</th><th>exercise</th><th>view</th><th>reps</th>"
             "<th>faults / cautions</th><th>files</th><th>notes</th></tr>"]
     for r in records:
@@ -299,8 +302,8 @@ def _sets_html(out: Path, records: list[dict], reports: dict[str, dict | None]) 
             )
             continue
         s = r.get("summary") or {}
-        report = reports.get(r["set_id"]) or {}
-        notes = "<br>".join(_e(n) for n in report.get("notes", []))
+        report = reports.get(r["set_id"])
+        notes = "<br>".join(_e(n) for n in (report.notes if report is not None else ()))
         rows.append(
             f"<tr><td>{_e(r.get('date') or '')}</td><td>{_set_link(out, r['set_id'])}<br><small>{_e(Path(r['video']).name)}</small></td>"
             f"<td>{_e(s.get('exercise', ''))}</td><td>{_e(s.get('view', ''))}</td><td>{_e(s.get('rep_count', ''))}</td>"
