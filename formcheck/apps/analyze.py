@@ -36,6 +36,7 @@ from formcheck.io.writer import VideoWriter, frame_size_for
 from formcheck.pose.estimator import PoseOptions, estimate_track
 from formcheck.pose.track import PoseFrame, PoseTrack
 from formcheck.render.annotators import LiveStateAnnotator
+from formcheck.render.html import write_html_report
 from formcheck.spine import with_placed_hip
 
 OVERLAY_MAX_SIDE = 960
@@ -181,8 +182,6 @@ def _write_outputs(report: Report, track: PoseTrack | None, outputs: OutputPaths
         report.write_angles_csv(outputs.angles)
     report.write_json(outputs.report)
     if html:
-        from formcheck.render.html import write_html_report
-
         write_html_report(outputs.report.parent)  # built from the files just written
 
 

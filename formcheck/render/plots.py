@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from collections.abc import Mapping
 from html import escape
 from typing import Any
@@ -301,8 +302,6 @@ def _polyline(xs: np.ndarray, ys: np.ndarray) -> str:
 
 
 def _wrap(text: str, width: int) -> list[str]:
-    import textwrap
-
     return textwrap.wrap(text, width) or [""]
 
 
