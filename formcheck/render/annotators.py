@@ -210,6 +210,7 @@ class RepCounterAnnotator:
     corner: str = "bottom-right"
 
     def annotate(self, scene: np.ndarray, count: RepCount) -> np.ndarray:
+        """Draw the count and the phase under it."""
         return draw.draw_rep_counter(scene, count.count, count.phase, self.corner)
 
 
@@ -218,6 +219,7 @@ class BannerAnnotator:
     """A full-width message across the top (wrapped on narrow scenes)."""
 
     def annotate(self, scene: np.ndarray, banner: Banner | None) -> np.ndarray:
+        """Draw ``banner`` (None draws nothing)."""
         if banner is None:
             return scene
         return draw.draw_banner(scene, banner.text, banner.severity)
@@ -230,6 +232,7 @@ class TextPanelAnnotator:
     corner: str = "bottom-left"
 
     def annotate(self, scene: np.ndarray, lines: Sequence[str]) -> np.ndarray:
+        """Draw ``lines`` (none: nothing)."""
         return draw.draw_text_panel(scene, lines, self.corner)
 
 
@@ -249,6 +252,7 @@ class HaloAnnotator:
     factor: int = 2
 
     def annotate(self, scene: np.ndarray, data: Any) -> np.ndarray:
+        """Draw ``data`` as the inner annotator would, bolder (None draws nothing)."""
         if data is None:
             return scene
         h, w = scene.shape[:2]
@@ -305,6 +309,7 @@ class LiveStateAnnotator:
         return self.banner is not None and time_s - self.banner[2] < BANNER_S
 
     def annotate(self, scene: np.ndarray, state: LiveState) -> np.ndarray:
+        """Draw the analyser's ``state`` after one frame (and remember a finished rep's banner)."""
         scale = self.scale
         pose = state.pose
         if pose is not None and pose.detected:
@@ -347,6 +352,7 @@ class LiveExtrasAnnotator:
     scale: float = 1.0
 
     def annotate(self, scene: np.ndarray, extras: LiveExtras) -> np.ndarray:
+        """Draw what only the window shows for this frame."""
         state, scale = extras.state, self.scale
         pose = state.pose
         if pose is not None and pose.detected:
