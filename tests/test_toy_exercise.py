@@ -17,7 +17,7 @@ import pytest
 
 from formcheck.analysis.streaming import StreamingAnalyzer
 from formcheck.apps.cli import main
-from formcheck.apps.live import session as live
+from formcheck.apps.live import command as live
 from formcheck.exercises import EXERCISES, Exercise, exercise_choices, get_exercise, register, unregister
 from formcheck.exercises.base import hinge_depth, phase_frames
 from formcheck.exercises.profiles import bundled_text, load_profile
