@@ -25,7 +25,8 @@ import cv2
 from formcheck.analysis.offline import analyze_track
 from formcheck.render.draw import draw_skeleton
 from formcheck.apps.analyze import OVERLAY_MAX_SIDE, analyze_video
-from formcheck.pose.estimator import LifterSelector, PoseEstimator, PoseOptions
+from formcheck.pose.estimator import PoseEstimator, PoseOptions
+from formcheck.pose.lifter import LifterSelector
 from formcheck.io.video import prefetch, read_frames
 from formcheck.spine import with_placed_hip
 from formcheck.pose.track import PoseFrame, PoseTrack

@@ -1,6 +1,6 @@
 """Latency of ``formcheck live``: a real clip paced at its own frame rate (30 fps) through the live path.
 
-The clip plays like a camera (:class:`~formcheck.io.video.PacedFileSource`: a
+The clip plays like a camera (:class:`~formcheck.io.camera.PacedFileSource`: a
 capture thread that keeps only the newest frame), and the live session runs
 headless exactly as ``formcheck live --headless`` does: pose, the causal
 analyser, the framing check and the full overlay, optionally recording.
@@ -34,7 +34,8 @@ from formcheck.apps.live.recorder import SessionRecorder
 from formcheck.apps.live.session import LiveOptions, LiveSession
 from formcheck.apps.analyze import analyze_video
 from formcheck.pose.estimator import PoseEstimator, PoseOptions
-from formcheck.io.video import PacedFileSource, probe
+from formcheck.io.camera import PacedFileSource
+from formcheck.io.video import probe
 
 SHARED_CLIP = Path(__file__).resolve().parents[2] / "shared/clips/squat/coach_goblet_squat.mp4"
 GOAL_P95_MS = 50.0

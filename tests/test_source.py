@@ -1,4 +1,5 @@
-"""Tests for formcheck.io.video: decoding, timestamps, rotation, bad input, prefetch, live sources."""
+"""Tests for formcheck.io.video (decoding, timestamps, rotation, bad input, prefetch) and
+formcheck.io.camera (live sources)."""
 
 from __future__ import annotations
 
@@ -13,17 +14,8 @@ import numpy as np
 import pytest
 
 from formcheck.errors import InputError
-from formcheck.io.video import (
-    CameraSource,
-    FrameTimes,
-    MonotonicMs,
-    PacedFileSource,
-    monotonic_ms,
-    open_camera,
-    prefetch,
-    probe,
-    read_frames,
-)
+from formcheck.io.camera import CameraSource, PacedFileSource, open_camera
+from formcheck.io.video import FrameTimes, prefetch, probe, read_frames
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SIDE_SQUAT = SHARED / "clips" / "squat" / "gym_back_squat_side_reps.mp4"
@@ -177,17 +169,6 @@ def test_frame_times_count_from_stream_start():
     times = FrameTimes(Fraction(1, 15360), start_pts=1024, fps=30.0)
     assert times.next_time(1024) == 0.0
     assert times.next_time(1536) == pytest.approx(512 / 15360)
-
-
-def test_monotonic_ms_is_strictly_increasing_and_close_to_the_times():
-    times = [0.0, 0.0004, 0.0004, 0.001, 0.0333, 0.0334, 0.0666]
-    ms = monotonic_ms(times)
-    assert ms.dtype == np.int64
-    assert ms.tolist() == [0, 1, 2, 3, 33, 34, 67]
-    assert np.all(np.diff(ms) > 0)
-
-    to_ms = MonotonicMs()
-    assert [to_ms(t) for t in (1.0, 1.0, 2.5)] == [1000, 1001, 2500]
 
 
 # ---------------------------------------------------------------------------- bad input

@@ -1,4 +1,4 @@
-"""Video input: files decoded with PyAV, cameras captured with OpenCV.
+"""Video files decoded with PyAV (cameras and other live sources: :mod:`formcheck.io.camera`).
 
 Frames come out as ``(time_s, frame)`` pairs: ``time_s`` is the frame's
 presentation time in seconds since the start of the video stream (taken from
@@ -41,7 +41,6 @@ import math
 import os
 import queue
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -341,6 +340,18 @@ class FrameTimes:
         Time of the last accepted frame (-inf before the first).
     dropped : int
         Frames rejected because their time did not increase.
+
+    Examples
+    --------
+    A 90 kHz clock starting at tick 3000, a repeated timestamp and a frame
+    without one:
+
+    >>> from fractions import Fraction
+    >>> times = FrameTimes(Fraction(1, 90000), start_pts=3000, fps=30.0)
+    >>> [times.next_time(pts) for pts in (3000, 6000, 6000, None, 12000)]
+    [0.0, 0.03333333333333333, None, 0.06666666666666667, 0.1]
+    >>> times.dropped
+    1
     """
 
     def __init__(self, time_base, start_pts: int | None, fps: float) -> None:
@@ -361,30 +372,6 @@ class FrameTimes:
             return None
         self.last_time = time_s
         return time_s
-
-
-class MonotonicMs:
-    """Strictly increasing integer milliseconds, as MediaPipe's VIDEO mode requires.
-
-    Two frames less than 1 ms apart (or rounding to the same millisecond) get
-    consecutive values instead of the same one.
-    """
-
-    def __init__(self) -> None:
-        self.last_ms: int | None = None
-
-    def __call__(self, time_s: float) -> int:
-        ms = int(round(time_s * 1000.0))
-        if self.last_ms is not None and ms <= self.last_ms:
-            ms = self.last_ms + 1
-        self.last_ms = ms
-        return ms
-
-
-def monotonic_ms(times_s: Iterable[float]) -> np.ndarray:
-    """Strictly increasing int64 milliseconds for a sequence of times (see :class:`MonotonicMs`)."""
-    to_ms = MonotonicMs()
-    return np.array([to_ms(t) for t in times_s], dtype=np.int64)
 
 
 # ---------------------------------------------------------------------------- prefetch
@@ -440,190 +427,6 @@ def prefetch(iterable: Iterable[T], maxsize: int = 8) -> Iterator[T]:
     finally:
         stop.set()
         thread.join(timeout=5.0)
-
-
-# ---------------------------------------------------------------------------- live sources
-class LatestFrameSource:
-    """Base of live sources: a capture thread keeps only the newest frame.
-
-    Frames the consumer did not take before the next one arrived are dropped
-    (counted in ``dropped``), never queued, so a slow consumer always works on
-    the present rather than falling further behind.
-    """
-
-    def __init__(self) -> None:
-        self._ready = threading.Condition()
-        self._latest: tuple[float, np.ndarray] | None = None
-        self._published = 0  # sequence number of the newest frame
-        self._taken = 0  # sequence number of the last frame handed out
-        self._ended = False
-        self._error: BaseException | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=type(self).__name__, daemon=True)
-        self.captured = 0
-        self.dropped = 0
-
-    def _start(self) -> None:
-        self._thread.start()
-
-    def read_latest(self, timeout: float | None = 1.0) -> tuple[float, np.ndarray] | None:
-        """The newest frame not yet returned, waiting up to ``timeout`` seconds.
-
-        Returns
-        -------
-        (capture_time_s, frame_bgr) or None
-            ``capture_time_s`` is ``time.monotonic()`` when the frame was
-            captured. None on timeout or once the source has ended.
-        """
-        with self._ready:
-            self._ready.wait_for(lambda: self._published != self._taken or self._ended, timeout)
-            if self._published == self._taken:
-                if self._error is not None:
-                    error, self._error = self._error, None
-                    raise error
-                return None
-            self._taken = self._published
-            self._ready.notify_all()
-            return self._latest
-
-    @property
-    def ended(self) -> bool:
-        """The source delivers no more frames and the last one was read."""
-        with self._ready:
-            return self._ended and self._published == self._taken
-
-    def close(self) -> None:
-        """Stop the capture thread and release the device or file."""
-        self._stop.set()
-        with self._ready:
-            self._ready.notify_all()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout=5.0)
-        self._release()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
-    # -- for subclasses
-    def _publish(self, capture_time_s: float, frame: np.ndarray) -> None:
-        with self._ready:
-            if self._published != self._taken:
-                self.dropped += 1
-            self._latest = (capture_time_s, frame)
-            self._published += 1
-            self._ready.notify_all()
-        self.captured += 1
-
-    def _wait_until_taken(self) -> None:
-        with self._ready:
-            self._ready.wait_for(lambda: self._published == self._taken or self._stop.is_set())
-
-    def _run(self) -> None:
-        try:
-            self._capture_loop()
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
-            self._error = exc
-        finally:
-            with self._ready:
-                self._ended = True
-                self._ready.notify_all()
-
-    def _capture_loop(self) -> None:
-        raise NotImplementedError
-
-    def _release(self) -> None:
-        pass
-
-
-class CameraSource(LatestFrameSource):
-    """A camera (index) or stream URL read with ``cv2.VideoCapture``.
-
-    Raises
-    ------
-    InputError
-        If the capture cannot be opened.
-    """
-
-    def __init__(self, source: int | str = 0) -> None:
-        super().__init__()
-        self.source = source
-        self._capture = cv2.VideoCapture(source)
-        if not self._capture.isOpened():
-            self._capture.release()
-            where = f"at index {source}" if isinstance(source, int) else f"at {source}"
-            raise InputError(f"no camera {where}")
-        self.fps = float(self._capture.get(cv2.CAP_PROP_FPS) or 0.0)
-        self.size = (
-            int(self._capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
-            int(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT)),
-        )
-        self._start()
-
-    def _capture_loop(self) -> None:
-        while not self._stop.is_set():
-            # grab() returns when the frame arrives; stamp it before the
-            # (slower) decode in retrieve().
-            if not self._capture.grab():
-                return  # unplugged camera or end of stream
-            captured_at = time.monotonic()
-            ok, frame = self._capture.retrieve()
-            if not ok:
-                return
-            self._publish(captured_at, frame)
-
-    def _release(self) -> None:
-        self._capture.release()
-
-
-def open_camera(source: int | str = 0) -> CameraSource:
-    """Open a camera by index (or a stream URL) as a :class:`CameraSource`."""
-    return CameraSource(source)
-
-
-class PacedFileSource(LatestFrameSource):
-    """A video file behaving like a camera, for live benchmarks and tests.
-
-    Parameters
-    ----------
-    path : path-like
-        The video file.
-    realtime : bool
-        True: frames appear at their own timestamps (a slow consumer loses
-        frames, like with a camera). False: each frame waits until the
-        consumer has taken the previous one (nothing dropped, as fast as the
-        consumer).
-    max_side : int, optional
-        As in :func:`read_frames`.
-    """
-
-    def __init__(self, path: str | os.PathLike, realtime: bool = True, max_side: int | None = None) -> None:
-        super().__init__()
-        self.realtime = realtime
-        self._reader = read_frames(path, max_side)
-        self.info = self._reader.info
-        self._start()
-
-    @property
-    def truncated(self) -> bool:
-        return self._reader.truncated
-
-    def _capture_loop(self) -> None:
-        started_at = time.monotonic()
-        for time_s, frame in self._reader:
-            if self.realtime:
-                if self._stop.wait(max(0.0, started_at + time_s - time.monotonic())):
-                    return
-            else:
-                self._wait_until_taken()
-                if self._stop.is_set():
-                    return
-            self._publish(time.monotonic(), frame)
-
-    def _release(self) -> None:
-        self._reader.close()
 
 
 # ---------------------------------------------------------------------------- helpers

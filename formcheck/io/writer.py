@@ -46,6 +46,13 @@ def frame_size_for(width: int, height: int, max_side: int | None = None) -> tupl
     Returns ``(width, height)`` unchanged when no downscaling is needed (the
     writer pads an odd side itself); otherwise even dimensions, as H.264 in
     yuv420p needs, keeping the aspect ratio as closely as even rounding allows.
+
+    Examples
+    --------
+    >>> frame_size_for(1920, 1080, 960), frame_size_for(1081, 1921, 960)
+    ((960, 540), (540, 960))
+    >>> frame_size_for(641, 480, 960)
+    (641, 480)
     """
     if max_side is None or max(width, height) <= max_side:
         return width, height

@@ -1,18 +1,14 @@
 """Pose stage: MediaPipe PoseLandmarker on frames → :class:`PoseFrame` / :class:`PoseTrack`.
 
-The model is the BlazePose GHUM *full* landmarker bundled in
-``formcheck/models`` (see ``models/NOTICE.md``); nothing is downloaded.
+The model is the BlazePose GHUM *full* landmarker bundled in the top-level
+``models/`` folder (installed as the package ``formcheck.models``, see
+``models/NOTICE.md``); nothing is downloaded. :func:`default_model_path` finds
+it in an install or, failing that, in the source checkout.
 
-Choosing the lifter
--------------------
-Up to ``num_poses`` people are detected per frame. The lifter is the person
-followed from frame to frame: at the first detection (and whenever the
-followed person is lost) the candidate with the largest
-``body size × centrality`` score is taken, where body size is the landmark
-bounding-box diagonal and centrality falls linearly from 1 at the image centre
-to 0.5 at the left/right edge; after that, the candidate whose hip midpoint is
-nearest the previous one (within half a body size) is kept. So a coach walking
-past, or a spectator at the edge of the frame, does not steal the track.
+:func:`estimate_track` and :func:`iter_poses` run the model over frames and
+follow one person, the lifter (:class:`~formcheck.pose.lifter.LifterSelector`);
+:class:`PoseEstimator` is the model itself, for callers that choose the
+person themselves (the live loop).
 """
 
 from __future__ import annotations
@@ -28,17 +24,47 @@ from typing import Callable, Iterable, Iterator
 import cv2
 import numpy as np
 
-from formcheck.pose import landmarks as lm
 from formcheck.errors import InputError
+from formcheck.pose import landmarks as lm
+from formcheck.pose.lifter import LifterSelector
 from formcheck.pose.silhouette import trunk_edges_from_mask, trunk_outlines_from_mask
+from formcheck.pose.timestamps import MonotonicMs
 from formcheck.pose.track import PoseFrame, PoseTrack
 
 MODEL_FILE = "pose_landmarker_full.task"
+#: The top-level ``models/`` folder of a source checkout (``formcheck/pose/`` → repository root).
+CHECKOUT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
 
 def default_model_path() -> Path:
-    """Path of the bundled pose landmarker ``.task`` file."""
-    return Path(str(importlib.resources.files("formcheck.models") / MODEL_FILE))
+    """Path of the bundled pose landmarker ``.task`` file.
+
+    Looked up first in the installed package ``formcheck.models``, then in the
+    ``models/`` folder of the source checkout this module was imported from
+    (``python -m pytest`` in a clone imports the checkout's ``formcheck/``,
+    which has no ``formcheck/models``, even when formcheck is installed).
+
+    Raises
+    ------
+    InputError
+        If the model is in neither place.
+    """
+    installed = _installed_model_path()
+    if installed is not None and installed.is_file():
+        return installed
+    checkout = CHECKOUT_MODELS_DIR / MODEL_FILE
+    if checkout.is_file():
+        return checkout
+    installed_at = installed if installed is not None else "the package formcheck.models (not installed)"
+    raise InputError(f"pose model not found at {installed_at} nor at {checkout}; reinstall formcheck")
+
+
+def _installed_model_path() -> Path | None:
+    """The model's path inside the installed package ``formcheck.models``, or None without that package."""
+    try:
+        return Path(str(importlib.resources.files("formcheck.models") / MODEL_FILE))
+    except ModuleNotFoundError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -98,7 +124,7 @@ class PoseEstimator:
                     output_segmentation_masks=options.with_mask,
                 )
             )
-        self._last_ms = -1
+        self._to_ms = MonotonicMs()
         self._first = True
 
     def __enter__(self) -> "PoseEstimator":
@@ -127,9 +153,7 @@ class PoseEstimator:
 
         height, width = frame_bgr.shape[:2]
         model_input, scale = _model_input(frame_bgr, self.options.max_side)
-        # VIDEO mode needs strictly increasing integer milliseconds.
-        time_ms = max(int(round(time_s * 1000.0)), self._last_ms + 1)
-        self._last_ms = time_ms
+        time_ms = self._to_ms(time_s)
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=model_input)
         if self._first:
             # The native graph logs warnings on its first frame; keep the user's terminal clean.
@@ -212,40 +236,6 @@ def _model_input(frame_bgr: np.ndarray, max_side: int | None) -> tuple[np.ndarra
     if pad:
         frame_bgr = cv2.copyMakeBorder(frame_bgr, 0, 0, 0, pad, cv2.BORDER_CONSTANT, value=0)
     return np.ascontiguousarray(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)), scale
-
-
-class LifterSelector:
-    """Follows one person across frames (rule in the module docstring)."""
-
-    def __init__(self, frame_size: tuple[int, int]):
-        self.frame_size = frame_size
-        self._last_hip: np.ndarray | None = None
-
-    def reset(self) -> None:
-        self._last_hip = None
-
-    def choose(self, people: list[PoseFrame]) -> PoseFrame | None:
-        if not people:
-            return None
-        sizes = np.array([_body_size(p.xy) for p in people])
-        hips = np.array([p.xy[[lm.LEFT_HIP, lm.RIGHT_HIP]].mean(0) for p in people])
-        chosen = None
-        if self._last_hip is not None:
-            distance = np.linalg.norm(hips - self._last_hip, axis=1)
-            nearest = int(np.argmin(distance))
-            if distance[nearest] < 0.5 * sizes[nearest]:
-                chosen = nearest
-        if chosen is None:
-            width = self.frame_size[0]
-            centrality = 1.0 - 0.5 * np.clip(np.abs(hips[:, 0] - width / 2) / (width / 2), 0, 1)
-            chosen = int(np.argmax(sizes * centrality))
-        self._last_hip = hips[chosen]
-        return people[chosen]
-
-
-def _body_size(xy: np.ndarray) -> float:
-    span = np.nanmax(xy, axis=0) - np.nanmin(xy, axis=0)
-    return float(np.hypot(*span))
 
 
 def estimate_track(

@@ -22,14 +22,51 @@ HAMPEL_WINDOW_S = 7 / 30
 
 def odd_window(time_s: np.ndarray, seconds: float) -> int:
     """Odd number of frames (at least 3) spanning about ``seconds`` at the clip's
-    frame rate, for centred running filters (30 fps when the rate is unknown)."""
+    frame rate, for centred running filters.
+
+    Parameters
+    ----------
+    time_s : ndarray, shape (n,)
+        Frame times; the frame rate is taken from their median step (30 fps
+        when there are fewer than two).
+    seconds : float
+        Time the window should span.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> odd_window(np.arange(10) / 30, 7 / 30), odd_window(np.arange(10) / 60, 7 / 30)
+    (7, 15)
+    >>> odd_window(np.array([0.0]), 0.01)
+    3
+    """
     step = float(np.median(np.diff(time_s))) if len(time_s) > 1 else 0.0
     fps = 1.0 / step if step > 0 else 30.0
     return max(3, int(round(seconds * fps)) | 1)
 
 
 def nan_median_filter(x: np.ndarray, width: int) -> np.ndarray:
-    """Centred running median along the first axis ignoring NaN; NaN samples stay NaN."""
+    """Centred running median along the first axis ignoring NaN; NaN samples stay NaN.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n, ...)
+    width : int
+        Window length in samples (odd for a centred window); the window is
+        cut short at both ends.
+
+    Returns
+    -------
+    ndarray of float64, same shape as ``x``
+
+    Examples
+    --------
+    >>> nan_median_filter(np.array([1.0, 2.0, 30.0, 4.0, np.nan, 6.0]), 3)
+    array([ 1.5,  2. ,  4. , 17. ,  nan,  6. ])
+    """
     x = np.asarray(x, np.float64)
     if len(x) == 0 or width <= 1:
         return x.copy()
@@ -48,6 +85,23 @@ def hampel_mask(x: np.ndarray, window: int = 7, n_sigmas: float = 4.0) -> np.nda
     A sample is an outlier when it is further than ``n_sigmas`` robust standard
     deviations (1.4826 × MAD) from the running median of ``window`` samples.
     NaN samples are never outliers.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n, ...)
+    window : int
+        Running-median length in samples.
+    n_sigmas : float
+
+    Returns
+    -------
+    ndarray of bool, same shape as ``x``
+
+    Examples
+    --------
+    >>> x = np.array([1.0, 1.1, 0.9, 1.0, 9.0, 1.0, 1.1, 0.9, 1.0, 1.0])
+    >>> np.flatnonzero(hampel_mask(x, window=5))
+    array([4])
     """
     x = np.asarray(x, np.float64)
     filled = _fill_nan_nearest(x)
@@ -64,7 +118,27 @@ def hampel_mask(x: np.ndarray, window: int = 7, n_sigmas: float = 4.0) -> np.nda
 
 
 def interpolate_gaps(x: np.ndarray, time_s: np.ndarray, max_gap_s: float = 0.25) -> np.ndarray:
-    """Linearly fill NaN runs no longer than ``max_gap_s`` (along axis 0)."""
+    """Linearly fill NaN runs no longer than ``max_gap_s`` (along axis 0).
+
+    Parameters
+    ----------
+    x : ndarray, shape (n, ...)
+        Samples over time; NaN where missing.
+    time_s : ndarray, shape (n,)
+    max_gap_s : float
+        Longest gap filled, measured between the valid samples around it.
+        Gaps at either end (not bounded by valid samples) are never filled.
+
+    Returns
+    -------
+    ndarray of float64, same shape as ``x`` (a copy)
+
+    Examples
+    --------
+    >>> x = np.array([0.0, 1.0, np.nan, 3.0, np.nan, np.nan, np.nan, 7.0])
+    >>> interpolate_gaps(x, np.arange(8) / 10, max_gap_s=0.25)
+    array([ 0.,  1.,  2.,  3., nan, nan, nan,  7.])
+    """
     x = np.array(x, np.float64, copy=True)
     flat = x.reshape(len(x), -1)
     for column in flat.T:

@@ -2,6 +2,11 @@
 
 The pose model returns 33 landmarks per person in this fixed order. Every
 array in formcheck whose second axis has length 33 follows it.
+
+>>> NUM_LANDMARKS, NAMES[LEFT_HIP], INDEX["right_knee"]
+(33, 'left_hip', 26)
+>>> PAIRS["hip"]  # averaged in a side view, where left and right get mixed up
+(23, 24)
 """
 
 from __future__ import annotations

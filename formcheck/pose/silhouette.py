@@ -49,6 +49,20 @@ def trunk_edges_from_mask(
         clockwise on screen), side 1 the opposite. NaN where the station point
         itself lies outside the mask, where no edge is met within one trunk
         length, or when the axis is undefined.
+
+    Examples
+    --------
+    A 20 px wide upright trunk (columns 20–39), hip below the shoulder:
+
+    >>> mask = np.zeros((100, 60), np.float32)
+    >>> mask[10:90, 20:40] = 1.0
+    >>> edges = trunk_edges_from_mask(mask, (30, 80), (30, 20), stations=3)
+    >>> edges[:, 0]  # side 0: +x here, the axis points up the screen
+    array([[39.5, 80. ],
+           [39.5, 50. ],
+           [39.5, 20. ]], dtype=float32)
+    >>> edges[:, 1, 0]
+    array([19.5, 19.5, 19.5], dtype=float32)
     """
     out = np.full((stations, 2, 2), np.nan, np.float32)
     frame = _trunk_axis(hip_xy, shoulder_xy)

@@ -19,7 +19,7 @@ from formcheck.apps.live.session import LiveOptions, LiveSession
 from formcheck.apps.live.voice import Voice
 from formcheck.errors import InputError, NoPersonError
 from formcheck.exercises import exercise_choices
-from formcheck.io.video import CameraSource, LatestFrameSource, PacedFileSource
+from formcheck.io.camera import CameraSource, LatestFrameSource, PacedFileSource
 from formcheck.pose.estimator import MODEL_FILE, PoseEstimator, PoseOptions, native_stderr_silenced
 
 #: ``formcheck live``'s description.

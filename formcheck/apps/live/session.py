@@ -55,8 +55,9 @@ from formcheck.apps.live.framing import READY, READY_BANNER_S, FramingCheck
 from formcheck.apps.live.recorder import SessionRecorder
 from formcheck.apps.live.result import LiveResult, rep_line, spoken_cue
 from formcheck.apps.live.voice import Voice
-from formcheck.io.video import LatestFrameSource, PacedFileSource
-from formcheck.pose.estimator import LifterSelector, PoseEstimator, PoseOptions
+from formcheck.io.camera import LatestFrameSource, PacedFileSource
+from formcheck.pose.estimator import PoseEstimator, PoseOptions
+from formcheck.pose.lifter import LifterSelector
 from formcheck.pose.track import PoseFrame
 from formcheck.render.annotators import Banner, BannerAnnotator, LiveExtras, LiveExtrasAnnotator, LiveStateAnnotator
 
