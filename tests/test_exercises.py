@@ -29,7 +29,7 @@ from formcheck.faults.catalogue import CATALOGUE, TIERS, cue_sort_key
 from formcheck.analysis.report import RepResult
 from formcheck.faults.core import Fault
 from formcheck.synth import SynthSpec, make_track
-from formcheck.synth.motion import PHASE_CODE
+from formcheck.synth.timeline import PHASE_CODE
 from formcheck.synth.tracks import TrackNoise, synthetic_track
 
 #: Per exercise, spec settings shared by a faulty lifter and its twin.

@@ -14,7 +14,9 @@ from formcheck.synth import SynthSpec, SynthTruth, TrackNoise, make_truth, synth
 from formcheck.synth import body as bm
 from formcheck.synth.__main__ import build_parser, main
 from formcheck.synth.camera import Camera
-from formcheck.synth.motion import PHASE_CODE, Motion, generate, lumbar_lean_gain
+from formcheck.synth.channels import lumbar_lean_gain
+from formcheck.synth.motion import Motion, generate
+from formcheck.synth.timeline import PHASE_CODE
 from formcheck.synth.reference_cycle import normalised_shape
 from formcheck.synth.render import Renderer, Style
 from formcheck.pose.track import TRUNK_STATIONS

@@ -47,7 +47,7 @@ SPINE_FAULT = {"deadlift": "lumbar_flexion", "squat": "butt_wink"}
 NEUTRAL_MAX_DEG = 5.0
 #: Share of lumbar flexion that shows up as extra trunk lean (hip→shoulder
 #: line) with the pelvis held still. Measured on the synthetic body model
-#: (``synth.motion.lumbar_lean_gain``: 0.67 at 5°, 0.68 at 30°, 0.69 at 40°);
+#: (``synth.channels.lumbar_lean_gain``: 0.67 at 5°, 0.68 at 30°, 0.69 at 40°);
 #: NOTES quotes 70–75 % for real spines.
 LEAN_SHARE_OF_LUMBAR = 0.68
 #: A verdict given with at least this confidence counts as confident.

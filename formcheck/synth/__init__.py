@@ -1,7 +1,8 @@
 """Synthetic lifters with exact ground truth: formcheck's own test-data factory.
 
 A kinematic body (:mod:`.body`) follows generated lifts (:mod:`.motion`,
-squats shaped after a real OpenCap squat), is filmed by a pinhole camera
+driving one builder per exercise in :mod:`.lifts`; squats shaped after a real
+OpenCap squat), is filmed by a pinhole camera
 (:mod:`.camera`) and drawn with numpy + OpenCV (:mod:`.render`) or turned
 straight into a noisy :class:`~formcheck.pose.track.PoseTrack` (:mod:`.tracks`).
 Every clip carries its truth (:mod:`.truth`): landmarks in the pose model's
@@ -27,7 +28,7 @@ from formcheck.io.files import atomic_path
 from formcheck.pose.silhouette import trunk_edges_from_mask
 from formcheck.synth.camera import Camera
 from formcheck.synth.faults import EXERCISES, FAULTS, canonical_exercise, validate_faults
-from formcheck.synth.motion import Motion, MotionParams, generate
+from formcheck.synth.motion import IMPLEMENTS, Motion, MotionParams, generate
 from formcheck.synth.render import RenderedFrame, Renderer, Style
 from formcheck.synth.tracks import TrackNoise, synthetic_track
 from formcheck.synth.truth import SynthTruth, build_truth, project_landmarks, truth_paths
@@ -248,4 +249,5 @@ class _VideoWriter:
 __all__ = [
     "SynthSpec", "SynthTruth", "TrackNoise", "write_clip", "render_frames", "make_track", "make_truth",
     "synthetic_track", "Camera", "Style", "EXERCISES", "FAULTS", "truth_paths",
+    "Motion", "MotionParams", "generate", "IMPLEMENTS",
 ]

@@ -20,7 +20,8 @@ import numpy as np
 from formcheck.io.files import atomic_file, write_text_atomic
 from formcheck.synth import body as bm
 from formcheck.synth.camera import Camera
-from formcheck.synth.motion import PHASES, Motion
+from formcheck.synth.motion import Motion
+from formcheck.synth.timeline import PHASES
 
 TRUTH_FORMAT_VERSION = 1
 _ARRAYS = ("time_s", "landmarks_xy", "world", "trunk_edges", "lumbar_flexion_deg", "hip_flexion_deg",
