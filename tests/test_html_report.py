@@ -260,6 +260,7 @@ def test_report_command(tmp_path, squat_report, capsys):
     assert "Squat check — Ana" in (out / "report.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.pose_model
 def test_key_frames_from_the_still_cache_need_no_video(tmp_path, monkeypatch):
     import formcheck.io.video
     from formcheck.apps.analyze import analyze_video
@@ -327,6 +328,8 @@ def screenshot(page: Path, tmp_path: Path, height: int = 3000) -> tuple[np.ndarr
     return image, console
 
 
+@pytest.mark.browser
+@pytest.mark.pose_model
 @needs_chromium
 def test_hostile_file_name_runs_no_script_in_chromium(tmp_path):
     from formcheck.apps.analyze import analyze_video
@@ -350,6 +353,8 @@ def test_hostile_file_name_runs_no_script_in_chromium(tmp_path):
 
 
 @needs_shared
+@pytest.mark.browser
+@pytest.mark.pose_model
 @needs_chromium
 def test_real_clip_report_renders_in_chromium(tmp_path):
     from formcheck.apps.analyze import analyze_video

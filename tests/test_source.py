@@ -438,6 +438,7 @@ def test_paced_file_source_reports_bad_input(tmp_path):
 
 
 # ---------------------------------------------------------------------------- a real clip
+@pytest.mark.clips
 @pytest.mark.skipif(not SIDE_SQUAT.exists(), reason=f"shared clips not found at {SIDE_SQUAT}")
 def test_real_phone_clip_matches_opencv():
     info = probe(SIDE_SQUAT)

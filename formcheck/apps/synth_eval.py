@@ -40,6 +40,9 @@ import numpy as np
 from formcheck.measure.kinematics import joint_angle, midpoint
 from formcheck.analysis.report import Report
 from formcheck.spine import LOADED_LEAN_DEG
+from formcheck.apps.analyze import analyze_video
+from formcheck.synth import SynthTruth, write_clip
+from formcheck.synth.truth import truth_paths
 
 #: The spine fault each exercise grades from the lumbar flexion estimate.
 SPINE_FAULT = {"deadlift": "lumbar_flexion", "squat": "butt_wink"}
@@ -212,10 +215,6 @@ def run_case(spec, workdir: str | os.PathLike, name: str, condition: str = "", k
         ``name.truth.npz``) so the analysis can be re-run and re-scored
         without rendering or pose (:func:`rescore`).
     """
-    from formcheck.apps.analyze import analyze_video
-    from formcheck.synth import SynthTruth, write_clip
-    from formcheck.synth.truth import truth_paths
-
     workdir = Path(workdir)
     clip = workdir / f"{name}.mp4"
     out = workdir / name
@@ -247,8 +246,6 @@ def rescore(track_path: str | os.PathLike, name: str = "", condition: str = "") 
     No rendering and no pose model: seconds for a whole grid, e.g. to try an
     estimator change against the same pose tracks.
     """
-    from formcheck.apps.analyze import analyze_video
-    from formcheck.synth import SynthTruth
 
     track_path = Path(track_path)
     report = analyze_video(track_path)

@@ -69,7 +69,6 @@ from typing import Callable
 
 from formcheck.apps.coach.jobs import VIDEO_SUFFIXES, Job, Settings, discover_jobs  # noqa: F401
 from formcheck.exercises import exercise_choices
-from formcheck.io.files import safe_name
 from formcheck.apps.coach.pool import run_dask, run_inline, run_local, run_reanalyses  # noqa: F401
 from formcheck.apps.coach.video import (  # noqa: F401
     LOCK_NAME,
@@ -87,6 +86,9 @@ from formcheck.apps.coach.video import (  # noqa: F401
     read_record,
 )
 from formcheck.errors import FormcheckError, InputError  # noqa: F401
+from formcheck.apps.coach import history
+from formcheck.apps.coach import roster
+from formcheck.exercises.profiles import load_profile
 
 CACHE_DIR = ".cache"
 DB_NAME = "history.sqlite"
@@ -174,9 +176,6 @@ def run_batch(
     FormcheckError
         No videos found, unusable manifest or profile, output folder busy.
     """
-    from formcheck.apps.coach import history
-    from formcheck.apps.coach import roster
-
     started = time.perf_counter()
     out = Path(out).expanduser().resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -238,8 +237,6 @@ def load_thresholds(profile: str | os.PathLike | None) -> tuple[dict | None, str
     """Thresholds from a profile file and a digest of them (for the up-to-date check)."""
     if profile is None:
         return None, ""
-    from formcheck.exercises.profiles import load_profile
-
     thresholds = load_profile(profile)
     text = repr(sorted((ex, sorted(codes.items())) for ex, codes in thresholds.items()))
     return thresholds, hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -36,6 +36,7 @@ from formcheck.analysis.report import RepResult, Report
 from formcheck.apps.common import guarded
 from formcheck.errors import InputError
 from formcheck.io.files import safe_name
+from formcheck.io.files import atomic_path
 
 SCHEMA_VERSION = "1"
 DB_NAME = "history.sqlite"
@@ -315,8 +316,6 @@ def plot_history(client: str, by_exercise: dict[str, list[Session]], path: Path)
     matplotlib.use("Agg")  # files only: there is no display
     import matplotlib.dates
     import matplotlib.pyplot as plt
-
-    from formcheck.io.files import atomic_path
 
     panels = [(ex, m) for ex, history in by_exercise.items() for m in TRACKED if any(s.values(m) for s in history)]
     panels = [(ex, m) for ex, m in panels if m not in ("descent_s", "ascent_s")] or panels

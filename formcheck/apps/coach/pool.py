@@ -63,9 +63,6 @@ def run_reanalyses(
     task = task or process_video
 
     if workers > 1 and len(jobs) > 1 and threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
-        import formcheck.render.html  # noqa: F401  (imported once here, inherited by every forked worker)
-        import formcheck.apps.analyze  # noqa: F401
-
         unfinished, started = _run_pool(
             jobs, settings, workers, on_result, task, start_method="fork", on_launched=on_started
         )

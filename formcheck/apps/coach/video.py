@@ -23,6 +23,10 @@ from formcheck.io.provenance import FORMCHECK_VERSION
 from formcheck.apps.coach.jobs import Job, Settings
 from formcheck.errors import FormcheckError, InputError
 from formcheck.io.files import write_text_atomic
+from formcheck.render.html import write_html_report
+from formcheck.apps.analyze import analyze_video
+from formcheck.pose.track import PoseTrack
+from formcheck.io.video import read_frames
 
 #: The completion marker of one video's output folder.
 RECORD_NAME = "batch.json"
@@ -46,9 +50,6 @@ def process_video(job: Job, settings: Settings) -> dict:
     the reason. Outputs appear all at once (staging folder + rename).
     """
     import warnings
-
-    from formcheck.render.html import write_html_report
-    from formcheck.apps.analyze import analyze_video
 
     started = time.perf_counter()
     out = Path(settings.out)
@@ -171,8 +172,6 @@ def recorded_date(video: Path, stat: os.stat_result) -> tuple[str, str]:
 
 def _cached_track(cache: Path, sha: str, job: Job, staging: Path):
     """The cached track of this content (a PoseTrack, also put as ``landmarks.npz`` in the staging folder), or None."""
-    from formcheck.pose.track import PoseTrack
-
     cached = cache / f"{sha}.npz"
     if not cached.is_file():
         return None
@@ -217,8 +216,6 @@ def write_stills(annotated: Path, report, folder: Path) -> dict[str, str]:
     annotated video has one frame per analysed frame.
     """
     import cv2
-
-    from formcheck.io.video import read_frames
 
     reps_at: dict[int, list[int]] = {}
     for rep in [r for r in report.reps if r.faults][:MAX_STILLS_PER_VIDEO]:
