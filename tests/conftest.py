@@ -146,3 +146,18 @@ def deadlift_track():
     knee = np.concatenate([np.full(20, 5.0), np.linspace(5, 70, 30), np.full(20, 70.0), cycle(70, 2, 70, 5, stand_frames=0)])
     hip = np.concatenate([np.full(20, 5.0), np.linspace(5, 110, 30), np.full(20, 110.0), cycle(70, 2, 110, 5, stand_frames=0)])
     return stick_track(knee, hip, arms_down=True)
+
+
+# ---------------------------------------------------------------- drawing tests
+#: Background grey of a blank scene: any pixel that differs was drawn.
+GREY = 90
+
+
+def blank(width: int = 200, height: int = 200) -> np.ndarray:
+    """A grey BGR scene to draw on."""
+    return np.full((height, width, 3), GREY, np.uint8)
+
+
+def changed(scene: np.ndarray) -> np.ndarray:
+    """(H, W) bool: pixels that differ from the blank background."""
+    return np.any(scene != GREY, axis=2)

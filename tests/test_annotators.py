@@ -31,17 +31,8 @@ from formcheck.render.annotators import (
 )
 from formcheck.render.draw import CYAN
 
-from conftest import stick_track
+from conftest import GREY, blank, changed, stick_track
 
-GREY = 90
-
-
-def blank(width: int = 240, height: int = 200) -> np.ndarray:
-    return np.full((height, width, 3), GREY, np.uint8)
-
-
-def changed(scene: np.ndarray) -> np.ndarray:
-    return np.any(scene != GREY, axis=2)
 
 
 @pytest.mark.parametrize(
@@ -49,7 +40,7 @@ def changed(scene: np.ndarray) -> np.ndarray:
     [SkeletonAnnotator(), BackCurveAnnotator(), AngleAnnotator(), BannerAnnotator(), HaloAnnotator(BackCurveAnnotator())],
 )
 def test_no_data_draws_nothing(annotator):
-    scene = blank()
+    scene = blank(240, 200)
     assert annotator.annotate(scene, None) is scene
     assert not changed(scene).any()
 
@@ -73,10 +64,10 @@ def test_each_annotator_draws_its_data_on_the_scene_it_returns():
 
 def test_scale_maps_data_pixels_onto_a_resized_scene():
     points = np.array([[100.0, 20.0], [100.0, 180.0]])
-    half = BackCurveAnnotator(scale=0.5).annotate(blank(), points)
+    half = BackCurveAnnotator(scale=0.5).annotate(blank(240, 200), points)
     cols = np.flatnonzero(changed(half).any(axis=0))
     assert abs(cols.mean() - 50) < 2  # x = 100 drawn at 50
-    stretched = BackCurveAnnotator(scale=np.array([2.0, 0.5])).annotate(blank(), np.array([[60.0, 100.0], [100.0, 100.0]]))
+    stretched = BackCurveAnnotator(scale=np.array([2.0, 0.5])).annotate(blank(240, 200), np.array([[60.0, 100.0], [100.0, 100.0]]))
     rows, cols = np.nonzero(changed(stretched))
     assert abs(rows.mean() - 50) < 2 and cols.min() >= 115 and cols.max() <= 205
 
@@ -85,16 +76,16 @@ def test_hidden_landmarks_are_left_out_of_the_skeleton():
     xy = np.full((lm.NUM_LANDMARKS, 2), np.nan)
     finger = lm.INDEX["left_index"]
     xy[lm.LEFT_WRIST], xy[finger] = (60, 100), (160, 100)  # one bone, wrist to finger
-    shown = SkeletonAnnotator().annotate(blank(), Keypoints(xy))
+    shown = SkeletonAnnotator().annotate(blank(240, 200), Keypoints(xy))
     assert changed(shown)[100, 80:140].all()
-    hidden = SkeletonAnnotator(hidden=(finger,)).annotate(blank(), Keypoints(xy))
+    hidden = SkeletonAnnotator(hidden=(finger,)).annotate(blank(240, 200), Keypoints(xy))
     assert not changed(hidden)[100, 80:140].any() and changed(hidden)[100, 55:65].any()
 
 
 def test_halo_draws_the_same_shape_bolder_with_a_dark_rim():
     points = np.array([[40.0, 100.0], [200.0, 100.0]])
-    plain = BackCurveAnnotator().annotate(blank(), points)
-    scene = HaloAnnotator(BackCurveAnnotator(), factor=3).annotate(blank(), points)
+    plain = BackCurveAnnotator().annotate(blank(240, 200), points)
+    scene = HaloAnnotator(BackCurveAnnotator(), factor=3).annotate(blank(240, 200), points)
     assert changed(scene).sum() > 2 * changed(plain).sum()
     column = scene[:, 120].astype(int)
     rows = np.flatnonzero(changed(scene)[:, 120])
@@ -119,14 +110,14 @@ def _state(time_s: float, finished: RepResult | None = None) -> LiveState:
 def test_a_finished_reps_cue_stays_in_the_banner_for_its_seconds():
     fault = Fault("hips_rise_early", "fault", 1, 0, 10, 0.0, 0.3, 20.0, 15.0, "deg", "Chest up", "hips rose")
     overlay = LiveStateAnnotator()
-    first = overlay.annotate(blank(), _state(10.0, _rep(1, [fault])))
+    first = overlay.annotate(blank(240, 200), _state(10.0, _rep(1, [fault])))
     assert overlay.banner == ("Rep 1: Chest up", "fault", 10.0) and overlay.showing_cue(10.0 + BANNER_S - 0.1)
     top_row = first[2, 5:-5].astype(int)
     assert np.all(np.abs(top_row - (50, 50, 230)) < 30), "the fault banner is red across the top"
-    later = overlay.annotate(blank(), replace(_state(10.0 + BANNER_S + 0.1), last_rep=_rep(1, [fault])))
+    later = overlay.annotate(blank(240, 200), replace(_state(10.0 + BANNER_S + 0.1), last_rep=_rep(1, [fault])))
     assert not overlay.showing_cue(10.0 + BANNER_S + 0.1)
     assert (later[2, 5:-5] == GREY).all(), "gone after BANNER_S seconds"
-    overlay.annotate(blank(), _state(20.0, _rep(2)))
+    overlay.annotate(blank(240, 200), _state(20.0, _rep(2)))
     assert overlay.banner == ("Rep 2: good", "info", 20.0)
     overlay.reset()
     assert overlay.banner is None and not overlay.showing_cue(20.0)
@@ -147,5 +138,5 @@ def test_dorsal_edge_is_the_trunk_side_away_from_the_toes():
 def test_the_skeleton_colour_is_cyan_by_default():
     xy = np.full((lm.NUM_LANDMARKS, 2), np.nan)
     xy[lm.LEFT_SHOULDER], xy[lm.RIGHT_SHOULDER] = (40, 100), (200, 100)
-    scene = SkeletonAnnotator().annotate(blank(), Keypoints(xy))
+    scene = SkeletonAnnotator().annotate(blank(240, 200), Keypoints(xy))
     assert np.abs(scene[100, 120].astype(int) - CYAN).max() < 40

@@ -22,16 +22,8 @@ from formcheck.render.draw import (
     draw_text_panel,
 )
 
-GREY = 90
+from conftest import GREY, blank, changed
 
-
-def blank(width: int = 200, height: int = 200) -> np.ndarray:
-    return np.full((height, width, 3), GREY, np.uint8)
-
-
-def changed(frame: np.ndarray) -> np.ndarray:
-    """(H, W) bool: pixels that differ from the blank background."""
-    return np.any(frame != GREY, axis=2)
 
 
 def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int]:
