@@ -25,6 +25,7 @@ COMMANDS = {
     "analyze": "analyse a video of a set",
     "demo": "render a synthetic squat set and analyse it (needs nothing else)",
     "live": "check a set live from a camera: reps and one cue per rep as you lift",
+    "serve": "start the local web app: upload from a phone, progress, reports, coach view, live check",
     "batch": "analyse folders of client videos in parallel (resumable): roster, index, client history",
     "history": "print and plot a client's progress from the batch history database",
     "report": "write report.html again for an analysis folder",
@@ -77,6 +78,8 @@ def _command(name: str):
         from formcheck.apps.live import command as module
     elif name == "report":
         from formcheck.apps import report as module
+    elif name == "serve":
+        from formcheck.apps.serve import command as module
     else:
         raise AssertionError(name)
     return module.DESCRIPTION, module.add_arguments, module.run

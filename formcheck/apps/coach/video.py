@@ -43,11 +43,13 @@ STALE_TMP_S = 6 * 3600
 
 
 # ----------------------------------------------------------------------------- one video (runs in a worker)
-def process_video(job: Job, settings: Settings) -> dict:
+def process_video(job: Job, settings: Settings, progress=None) -> dict:
     """Analyse one video into ``OUT/<set_id>/`` and return its record.
 
     Never raises for a bad video: the record then has ``status: "error"`` and
     the reason. Outputs appear all at once (staging folder + rename).
+    ``progress`` (optional) is called with the number of frames posed so far
+    (``formcheck serve`` shows it).
     """
     import warnings
 
@@ -78,6 +80,7 @@ def process_video(job: Job, settings: Settings) -> dict:
                 video=settings.video,
                 html=False,
                 thresholds=settings.thresholds,
+                progress=progress,
             )
             # The page's key frames depend on the landmarks, not the thresholds: kept beside the tracks.
             write_html_report(staging, video, still_cache=Path(settings.cache) / STILLS_DIR, track=track)
