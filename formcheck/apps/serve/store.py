@@ -113,7 +113,7 @@ def shown_name(name: str) -> str:
 
 
 def now() -> str:
-    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    return dt.datetime.now().astimezone().isoformat(timespec="microseconds")
 
 
 class AnalysisStore:

@@ -200,7 +200,9 @@ class UploadReceiver:
         _, options = parse_options_header(self.part.headers.get(b"content-disposition", b""))
         self.part.name = options.get(b"name", b"").decode("utf-8", "replace")
         if b"filename" in options:
-            self.part.filename = options[b"filename"].decode("utf-8", "replace")
+            # Browsers (and httpx) send '"', CR and LF in file names as %22, %0D, %0A (WHATWG multipart rule).
+            name = options[b"filename"].decode("utf-8", "replace")
+            self.part.filename = name.replace("%22", '"').replace("%0D", "\r").replace("%0A", "\n")
         if self.part.name == "video" and self.part.filename is not None:
             if self.sink is not None:
                 self.problem = UploadError(400, "one video per upload")

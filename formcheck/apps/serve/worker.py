@@ -28,6 +28,7 @@ def worker_main(conn, data: str) -> None:
     warnings.simplefilter("ignore", RuntimeWarning)  # numpy all-NaN noise; the record says what went wrong
     from formcheck.apps.coach import video  # noqa: F401  (the imports, paid before the first job)
 
+    server = os.getppid()
     conn.send(("ready", os.getpid()))
     while True:
         try:
@@ -38,13 +39,22 @@ def worker_main(conn, data: str) -> None:
             return
         analysis_id, job = message
         try:
-            record = run_analysis(Path(data), job, lambda fraction: conn.send(("progress", analysis_id, fraction)))
+            record = run_analysis(Path(data), job, lambda fraction: _report(conn, server, analysis_id, fraction))
         except Exception as exc:  # never leave the queue waiting
             record = {"status": "error", "error": f"internal error: {exc.__class__.__name__}: {exc}"}
         try:
             conn.send(("done", analysis_id, record))
         except (OSError, BrokenPipeError):
             return
+
+
+def _report(conn, server: int, analysis_id: str, fraction: float) -> None:
+    """Send progress; stop at once if the server is gone (killed): its next start queues the video again."""
+    import os
+
+    if os.getppid() != server:
+        os._exit(0)
+    conn.send(("progress", analysis_id, fraction))
 
 
 def run_analysis(data: Path, job, progress=None) -> dict:
