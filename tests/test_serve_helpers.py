@@ -22,6 +22,8 @@ from conftest import CLIPS
 
 #: A short real side-view squat set (5 reps by its label; ``formcheck analyze`` counts 5).
 SQUAT_CLIP = CLIPS / "squat" / "coach_pvc_front_squat.mp4"
+#: A real side-view goblet squat set that ends standing (5 reps; the live analyser at 15 fps counts 5 too).
+LIVE_CLIP = CLIPS / "squat" / "coach_goblet_squat.mp4"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 

@@ -10,8 +10,8 @@ const COLORS = { skeleton: "rgb(40,200,230)", back: "rgb(220,60,220)", ok: "rgb(
   fault: "rgb(230,50,50)", info: "rgb(35,100,150)", white: "#fff" };
 
 // What the page did, for the browser tests and the benchmark (read by Selenium).
-const stats = window.formcheckLive = { sent: 0, answered: 0, dropped: 0, skipped: 0, rtts: [], reps: 0, last: null,
-  spoken: [], inFlightMax: 0, errors: [] };
+const stats = window.formcheckLive = { sent: 0, answered: 0, dropped: 0, skipped: 0, rtts: [], encodeMs: [], serverMs: [],
+  reps: 0, last: null, spoken: [], errors: [] };
 
 let socket = null, stream = null, timer = null, edges = [];
 let inFlight = null;  // {n, sentAt, image}
@@ -28,28 +28,36 @@ async function start() {
     say("This browser cannot open a camera here: open the page on the computer itself (http://127.0.0.1 is a secure context).", true);
     return;
   }
-  try {
-    stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 } }, audio: false });
-  } catch (e) {
-    say("The camera could not be opened: " + e.message, true);
-    return;
-  }
-  camera.srcObject = stream;
-  await camera.play();
+  // The analyser first (loading the pose model takes a moment), then the camera: no frame of the set is missed.
   const scheme = location.protocol === "https:" ? "wss://" : "ws://";
   socket = new WebSocket(scheme + location.host + "/ws/live?exercise=" + encodeURIComponent($("exercise").value));
   socket.binaryType = "arraybuffer";
   socket.addEventListener("message", (ev) => receive(JSON.parse(ev.data)));
-  socket.addEventListener("close", (ev) => { if (stream) say("The connection closed" + (ev.reason ? ": " + ev.reason : "") + ".", true); stop(); });
+  socket.addEventListener("close", (ev) => { if (socket) say("The connection closed" + (ev.reason ? ": " + ev.reason : "") + ".", true); stop(); });
   socket.addEventListener("open", () => say("Connected: loading the pose model…"));
   $("start").hidden = true; $("stop").hidden = false;
+}
+
+async function openCamera() {
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 } }, audio: false });
+  } catch (e) {
+    say("The camera could not be opened: " + e.message, true);
+    stop();
+    return;
+  }
+  camera.srcObject = stream;
+  await camera.play();
+  say("Checking: stand side-on, the whole body in view.");
+  timer = setInterval(tick, 1000 / FPS);
 }
 
 function stop() {
   if (timer) clearInterval(timer);
   timer = null;
-  if (socket && socket.readyState <= 1) socket.close();
+  const open = socket;
   socket = null;
+  if (open && open.readyState <= 1) open.close();
   if (stream) stream.getTracks().forEach((t) => t.stop());
   stream = null;
   inFlight = null;
@@ -69,6 +77,7 @@ function tick() {
   inFlight = { n, sentAt: capturedAt, image };
   image.toBlob(async (blob) => {
     const jpeg = await blob.arrayBuffer();
+    stats.encodeMs.push(performance.now() - capturedAt);
     const message = new Uint8Array(12 + jpeg.byteLength);
     const header = new DataView(message.buffer);
     header.setFloat64(0, capturedAt, true);
@@ -82,8 +91,7 @@ function tick() {
 function receive(data) {
   if (data.hello) {
     edges = data.edges;
-    say("Checking: stand side-on, the whole body in view.");
-    timer = setInterval(tick, 1000 / FPS);
+    openCamera();
     return;
   }
   if (data.error) { stats.errors.push(data.error); inFlight = null; return; }
@@ -92,6 +100,7 @@ function receive(data) {
   const frame = inFlight;
   draw(frame.image, data);
   stats.rtts.push(performance.now() - frame.sentAt);
+  stats.serverMs.push(data.ms.pose + data.ms.analysis);
   stats.answered += 1;
   stats.reps = data.reps;
   stats.last = data;
