@@ -171,6 +171,7 @@ def page_screenshot(driver, path: Path, width: int, height: int) -> None:
     driver.set_window_size(width, height)
     full = driver.execute_script("return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)")
     driver.set_window_size(width, max(height, min(int(full) + 20, 4000)))
+    driver.execute_script("window.scrollTo(0, 0)")
     path.parent.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(path))
     driver.set_window_size(width, height)

@@ -126,7 +126,8 @@ def create_app(config: ServeConfig, queue: WorkQueue | None = None):
 
     async def coach(request: Request):
         clients, records = await run_in_threadpool(library.client_overview, data)
-        return HTMLResponse(pages.coach_page(clients, library.newest_first(records), exercise_choices()))
+        names = {a.set_id: a.name for a in store.all()}
+        return HTMLResponse(pages.coach_page(clients, library.newest_first(records), exercise_choices(), names))
 
     async def client_page(request: Request):
         name = request.query_params.get("name", "")
@@ -134,7 +135,8 @@ def create_app(config: ServeConfig, queue: WorkQueue | None = None):
         summary = next((c for c in clients if c.client == name), None)
         mine = library.newest_first([r for r in records if r["client"] == name])
         plot = await run_in_threadpool(library.trend_plot, data, name)
-        return HTMLResponse(pages.client_page(name, summary, mine, plot is not None, exercise_choices()))
+        names = {a.set_id: a.name for a in store.all()}
+        return HTMLResponse(pages.client_page(name, summary, mine, plot is not None, exercise_choices(), names))
 
     async def client_plot(request: Request):
         plot = await run_in_threadpool(library.trend_plot, data, request.query_params.get("name", ""))

@@ -55,7 +55,7 @@ def upload_form(exercises, clients: list[str], client: str | None = None) -> str
     client_input = (
         f'<input type="hidden" name="client" value="{escape(client)}">'
         if client is not None else
-        '<label>Client <span class="hint">(optional)</span>'
+        '<label>Client (optional)'
         '<input name="client" list="clients" autocomplete="off" maxlength="100" placeholder="e.g. Anna"></label>'
         f'<datalist id="clients">{known}</datalist>'
     )
@@ -172,7 +172,7 @@ def _findings(rep) -> str:
     )
 
 
-def coach_page(clients, records: list[dict], exercises) -> str:
+def coach_page(clients, records: list[dict], exercises, names: dict[str, str] | None = None) -> str:
     """The roster (who needs attention first) and every client's latest sessions."""
     rows = "".join(
         f'<tr><td><a href="/coach/client?{urlencode({"name": c.client})}">{escape(c.client)}</a></td>'
@@ -195,13 +195,14 @@ def coach_page(clients, records: list[dict], exercises) -> str:
         by_client.setdefault(record["client"], []).append(record)
     sections = "".join(
         f'<section class="card client"><h2><a href="/coach/client?{urlencode({"name": c.client})}">'
-        f"{escape(c.client)}</a></h2>{sessions_list(by_client.get(c.client, [])[:5])}</section>"
+        f"{escape(c.client)}</a></h2>{sessions_list(by_client.get(c.client, [])[:5], names)}</section>"
         for c in clients
     )
     return layout("Coach", "<h1>Clients</h1>" + roster + sections, active="coach")
 
 
-def client_page(client: str, summary, records: list[dict], has_plot: bool, exercises) -> str:
+def client_page(client: str, summary, records: list[dict], has_plot: bool, exercises,
+                names: dict[str, str] | None = None) -> str:
     """One client: the trend plot, every session newest first, and an upload into this client."""
     name = urlencode({"name": client})
     plot = (
@@ -210,20 +211,23 @@ def client_page(client: str, summary, records: list[dict], has_plot: bool, exerc
         if has_plot else '<p class="card hint">No trends yet: they need analysed reps.</p>'
     )
     stats = (
-        f'<p class="summary">{summary.sets} sets · {summary.reps} reps · '
+        f'<p class="summary">{summary.sets} set{"s" if summary.sets != 1 else ""} · {summary.reps} reps · '
         f'{summary.fault_rate:.0%} with a fault · attention: {escape(summary.attention)}</p>'
         if summary is not None else ""
     )
     body = (
         f'<p class="crumbs"><a href="/coach">Clients</a></p><h1>{escape(client)}</h1>{stats}{plot}'
-        f'<section class="card"><h2>Sessions</h2>{sessions_list(records)}</section>'
+        f'<section class="card"><h2>Sessions</h2>{sessions_list(records, names)}</section>'
         f"<h2>Upload for {escape(client)}</h2>{upload_form(exercises, [], client=client)}"
     )
     return layout(client, body, active="coach")
 
 
-def sessions_list(records: list[dict]) -> str:
-    """Sets newest first, with their result, each linked to its page."""
+def sessions_list(records: list[dict], names: dict[str, str] | None = None) -> str:
+    """Sets newest first, with their result, each linked to its page.
+
+    ``names``: set id → the name an upload was given (the stored file is named by its id).
+    """
     if not records:
         return '<p class="hint">No sets yet.</p>'
     items = []
@@ -236,7 +240,7 @@ def sessions_list(records: list[dict]) -> str:
             )
         else:
             what = f'<span class="error">{escape(str(r.get("error") or "error"))}</span>'
-        video = str(r.get("video", "")).replace("\\", "/").rsplit("/", 1)[-1]
+        video = (names or {}).get(r["set_id"]) or str(r.get("video", "")).replace("\\", "/").rsplit("/", 1)[-1]
         items.append(
             f'<li><a href="/set?{urlencode({"id": r["set_id"]})}"><span class="date">{escape(str(r.get("date") or ""))}</span>'
             f'<span class="name">{escape(video)}</span><span class="meta">{what}</span></a></li>'
