@@ -113,11 +113,16 @@ def _multipart_head(port: int, boundary: str, length: int | None) -> bytes:
     ).encode()
 
 
-def test_a_3_gb_upload_is_refused_at_the_limit_without_being_stored(local):
-    """Declared 3 GB: refused before a byte is read. Streamed without a length: cut at the limit (5 MB here)."""
+def test_a_3_gb_upload_is_refused_at_the_limit_without_being_stored(local, lan):
+    """Declared 3 GB: refused before a byte is read (default limit, 2048 MB, and 5 MB). Streamed without
+    a length: cut at the limit (5 MB here)."""
     boundary = "xyzBOUNDARY"
     part = f'--{boundary}\r\nContent-Disposition: form-data; name="video"; filename="big.mp4"\r\n\r\n'.encode()
     three_gb = 3 * 1024**3
+    head = _multipart_head(lan.port, boundary, three_gb).replace(b"\r\n\r\n", f"\r\nAuthorization: Bearer {lan.token}\r\n\r\n".encode())
+    status, sent, body = _raw_upload(lan.port, head, [part], 2048 << 20)
+    assert status == 413 and "2048 MB" in json.loads(body)["error"]
+    assert not list((lan.data / "uploads").iterdir())
     status, sent, body = _raw_upload(local.port, _multipart_head(local.port, boundary, three_gb), [part], 5 << 20)
     assert status == 413 and "limit" in json.loads(body)["error"]
 
