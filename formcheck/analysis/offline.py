@@ -19,7 +19,7 @@ from formcheck.exercises.base import Exercise, tempo_metrics
 from formcheck.faults.catalogue import CAMERA_VIEW, cue_sort_key, entry, is_info
 from formcheck.measure.signals import UNITS as LANDMARK_UNITS
 from formcheck.measure.signals import landmark_signals
-from formcheck.faults import Fault, RepContext, Threshold
+from formcheck.faults import Fault, NotJudged, RepContext, Threshold
 from formcheck.pose.filters import smooth_track
 from formcheck.measure.kinematics import UNITS, Kinematics, compute_kinematics
 from formcheck.reps.counter import PHASES, Rep, segment_reps
@@ -195,6 +195,10 @@ def assess_rep(
             continue
         fault = check(ctx)
         if fault is None:
+            continue
+        if isinstance(fault, NotJudged):  # what the check needs was hidden: no guess is graded
+            if not is_info(code):
+                not_assessed[code] = fault.reason
             continue
         if is_info(code):  # shown to the lifter, never a fault and never the cue
             info.append(dataclasses.replace(fault, severity="info"))

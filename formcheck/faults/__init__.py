@@ -8,9 +8,9 @@ checks (:mod:`formcheck.faults.spine`).
 """
 
 from formcheck.faults.catalogue import CATALOGUE, CatalogueEntry, cue_sort_key, entry, is_info
-from formcheck.faults.core import Check, Fault, FaultCheck, RepContext, Threshold
+from formcheck.faults.core import Check, Fault, FaultCheck, NotJudged, RepContext, Threshold
 
 __all__ = [
-    "CATALOGUE", "CatalogueEntry", "Check", "Fault", "FaultCheck", "RepContext", "Threshold", "cue_sort_key", "entry",
+    "CATALOGUE", "CatalogueEntry", "Check", "Fault", "FaultCheck", "NotJudged", "RepContext", "Threshold", "cue_sort_key", "entry",
     "is_info",
 ]

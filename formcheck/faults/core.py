@@ -153,7 +153,19 @@ class RepContext:
         )
 
 
-FaultCheck = Callable[[RepContext], "Fault | None"]
+@dataclass(frozen=True)
+class NotJudged:
+    """What a check returns when what it needs was hidden at the moment it judges.
+
+    The rep then lists the check under ``not_assessed`` with this reason
+    ("the knees were behind the plate at the start of the pull") instead of
+    grading a guess.
+    """
+
+    reason: str
+
+
+FaultCheck = Callable[[RepContext], "Fault | NotJudged | None"]
 
 
 #: What a check may need beyond the kinematic signals.

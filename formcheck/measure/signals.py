@@ -47,6 +47,7 @@ import warnings
 
 import numpy as np
 
+from formcheck.measure.occlusion import JOINTS, seen_signals
 from formcheck.pose import landmarks as lm
 from formcheck.pose.track import PoseTrack
 
@@ -55,10 +56,12 @@ from formcheck.pose.track import PoseTrack
 MIN_FOOT_VISIBILITY = 0.8
 FOOT_EDGE_MARGIN = 0.03
 
-LANDMARK_SIGNALS = ("knee_in_left", "knee_in_right", "hip_shift", "thigh_drop", "heel_lift")
+LANDMARK_SIGNALS = ("knee_in_left", "knee_in_right", "hip_shift", "thigh_drop", "heel_lift",
+                    *(f"{joint}_seen" for joint in JOINTS))
 UNITS = {
     "knee_in_left": "leg_lengths", "knee_in_right": "leg_lengths", "hip_shift": "stance_widths",
     "thigh_drop": "deg", "heel_lift": "leg_lengths",
+    **{f"{joint}_seen": "code" for joint in JOINTS},  # 0 seen, 1 not visible, 2 outside the picture, 3 behind the plate
 }
 
 
@@ -111,4 +114,5 @@ def landmark_signals(track: PoseTrack) -> dict[str, np.ndarray]:
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         out["heel_lift"] = np.nanmedian(toes - heels, axis=1) / leg_px  # image y points down
+    out.update(seen_signals(track))
     return out

@@ -166,6 +166,11 @@ class SpineEstimate:
     calibration : SpineCalibration or None
         The calibration used: :data:`MODEL_HIP` when the hip could not be
         placed from the outline (no outline stored, or no registration).
+    lean_deg : ndarray, shape (n,), or None
+        Trunk lean from vertical (+ forward, degrees) of the line from that
+        hip to the shoulders: with the placed hip, the lean the pose model's
+        hip cannot give where a plate covers it (it slides onto the plate and
+        makes an upright lifter lean back). NaN outside side views.
     """
 
     time_s: np.ndarray
@@ -181,6 +186,7 @@ class SpineEstimate:
     load_at_hips: np.ndarray | None = None
     hip_xy: np.ndarray | None = None
     calibration: SpineCalibration | None = None
+    lean_deg: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.time_s)
@@ -281,8 +287,17 @@ def estimate_spine(
         standing_kink_deg=stand_kink,
         load_at_hips=loaded_hips,
         hip_xy=hip,
+        lean_deg=_lean(track, hip, kin.facing),
         calibration=calibration,
     )
+
+
+def _lean(track: PoseTrack, hip: np.ndarray, facing: int) -> np.ndarray:
+    """Trunk lean from vertical of the hip → shoulder-midpoint line, + toward where the lifter faces."""
+    if not facing:
+        return np.full(len(track), np.nan)
+    d = midpoint(track.xy.astype(np.float64), "shoulder") - np.asarray(hip, np.float64)
+    return np.degrees(np.arctan2(facing * d[:, 0], -d[:, 1]))
 
 
 def _trunk_px(track: PoseTrack) -> float:

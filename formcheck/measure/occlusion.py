@@ -1,0 +1,128 @@
+"""Whether each joint was seen, frame by frame, and if not, why.
+
+The pose model always returns all 33 landmarks, even for joints it cannot
+see: behind a barbell plate, off the edge of the picture, or on the far
+side of the body. A check that grades such a guess raises false alarms
+(NOTES: a hip landmark on the plate makes an upright lifter lean 20° back),
+so every check asks, at the moment it judges, whether its joints were seen.
+
+Per joint (the better seen side of the pair: in a side view the far leg is
+always hidden by the near one) and frame, one code:
+
+``SEEN`` (0)
+    in the picture, the model's visibility at least ``MIN_VISIBILITY``, and
+    not inside the near plate's disc;
+``LOW_VISIBILITY`` (1)
+    the model itself says it could not see it;
+``OUT_OF_FRAME`` (2)
+    the landmark lies outside the picture (a guess by construction);
+``BEHIND_PLATE`` (3)
+    inside the disc of the plate followed in that frame (when a plate is
+    followed: ``PoseTrack.plate_xy``, ``plate_radius``).
+
+Hidden by another person is not told apart: the track keeps the lifter
+only, and the model's visibility drops for a joint another person covers.
+
+>>> import numpy as np
+>>> xy = np.array([[[100.0, 100.0], [700.0, 100.0]]])      # one frame, two landmarks
+>>> vis = np.array([[0.9, 0.9]])
+>>> landmark_status(xy, vis, (640, 480)).tolist()
+[[0, 2]]
+>>> landmark_status(xy, vis, (640, 480), plate_xy=np.array([[110.0, 95.0]]), plate_radius=np.array([40.0])).tolist()
+[[3, 2]]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from formcheck.pose import landmarks as lm
+from formcheck.pose.track import PoseTrack
+
+SEEN, LOW_VISIBILITY, OUT_OF_FRAME, BEHIND_PLATE = 0, 1, 2, 3
+#: The model's visibility below which a landmark counts as not seen.
+MIN_VISIBILITY = 0.5
+#: A landmark within this share of the plate's radius from its centre is behind it.
+PLATE_DISC_SHARE = 0.95
+#: Joints whose seen-ness the checks ask about (signal ``<joint>_seen``).
+JOINTS = ("shoulder", "hip", "knee", "ankle", "heel", "foot_index", "wrist")
+#: What each code means, for "not judged" messages.
+WORDS = {LOW_VISIBILITY: "could not be seen", OUT_OF_FRAME: "were outside the picture", BEHIND_PLATE: "were behind the plate"}
+
+
+def landmark_status(
+    xy: np.ndarray,
+    visibility: np.ndarray,
+    frame_size: tuple[int, int],
+    plate_xy: np.ndarray | None = None,
+    plate_radius: np.ndarray | None = None,
+) -> np.ndarray:
+    """Code of every landmark in every frame (module docstring).
+
+    Parameters
+    ----------
+    xy : ndarray, shape (n, k, 2)
+        Landmarks in pixels (NaN: no person).
+    visibility : ndarray, shape (n, k)
+    frame_size : (width, height)
+    plate_xy : ndarray, shape (n, 2), optional
+        Centre of the near plate per frame (NaN where not followed).
+    plate_radius : ndarray, shape (n,), optional
+
+    Returns
+    -------
+    ndarray of int8, shape (n, k)
+    """
+    xy = np.asarray(xy, np.float64)
+    width, height = frame_size
+    status = np.full(xy.shape[:2], SEEN, np.int8)
+    with np.errstate(invalid="ignore"):
+        status[np.asarray(visibility, np.float64) < MIN_VISIBILITY] = LOW_VISIBILITY
+        outside = (xy[..., 0] < 0) | (xy[..., 0] >= width) | (xy[..., 1] < 0) | (xy[..., 1] >= height)
+        status[outside] = OUT_OF_FRAME
+        if plate_xy is not None and plate_radius is not None:
+            distance = np.linalg.norm(xy - np.asarray(plate_xy, np.float64)[:, None, :], axis=-1)
+            behind = distance < PLATE_DISC_SHARE * np.asarray(plate_radius, np.float64)[:, None]
+            status[behind & ~outside] = BEHIND_PLATE
+    status[~np.isfinite(xy).all(axis=-1)] = LOW_VISIBILITY
+    return status
+
+
+def joint_status(status: np.ndarray, visibility: np.ndarray, joint: str) -> np.ndarray:
+    """Per frame, the code of a joint pair: seen if either side is; else the better-seen side's reason."""
+    left, right = lm.PAIRS[joint]
+    vis = np.nan_to_num(np.asarray(visibility, np.float64)[:, [left, right]], nan=-1.0)
+    pair = status[:, [left, right]]
+    better = pair[np.arange(len(pair)), np.argmax(vis, axis=1)] if len(pair) else np.zeros(0, np.int8)
+    return np.where((pair == SEEN).any(axis=1), SEEN, better).astype(np.int8)
+
+
+def seen_signals(track: PoseTrack) -> dict[str, np.ndarray]:
+    """``<joint>_seen`` per frame for the checks: the code of :func:`joint_status` (0 = seen)."""
+    status = landmark_status(
+        track.xy, track.visibility, track.frame_size,
+        getattr(track, "plate_xy", None), getattr(track, "plate_radius", None),
+    )
+    return {f"{joint}_seen": joint_status(status, track.visibility, joint).astype(np.float64) for joint in JOINTS}
+
+
+def hidden_reason(signals, joints: tuple[str, ...], frames: np.ndarray, min_share: float = 0.6) -> str | None:
+    """Why these joints cannot be judged on these frames, or None when they were seen enough.
+
+    A joint counts as seen when at least ``min_share`` of the frames saw it;
+    otherwise the most common reason names it ("the knees were behind the plate").
+    """
+    frames = np.asarray(frames, int)
+    if len(frames) == 0:
+        return None
+    for joint in joints:
+        key = f"{joint}_seen"
+        if key not in signals:
+            continue
+        codes = np.asarray(signals[key])[frames]
+        if np.mean(codes == SEEN) >= min_share:
+            continue
+        reasons = codes[codes != SEEN].astype(int)
+        common = int(np.bincount(reasons).argmax()) if len(reasons) else LOW_VISIBILITY
+        return f"the {joint.replace('_index', '').replace('foot', 'toe')}s {WORDS.get(common, 'could not be seen')}"
+    return None
