@@ -53,10 +53,10 @@ TRUNK_STATIONS = 21
 #: Points per side in ``trunk_outlines``.
 OUTLINE_POINTS = 64
 
-_ARRAY_FIELDS = ("time_s", "xy", "z", "visibility", "presence", "world", "trunk_edges", "trunk_outlines")
-_FRAME_FIELDS = _ARRAY_FIELDS
-#: Arrays a track saved by an older formcheck may lack (NaN when absent).
-_OPTIONAL_FIELDS = ("trunk_outlines",)
+_FRAME_FIELDS = ("time_s", "xy", "z", "visibility", "presence", "world", "trunk_edges", "trunk_outlines")
+_ARRAY_FIELDS = (*_FRAME_FIELDS, "source_index")
+#: Arrays a track saved by an older formcheck may lack (NaN, or every frame, when absent).
+_OPTIONAL_FIELDS = ("trunk_outlines", "source_index")
 #: Prefix of the derived arrays in a saved ``.npz``.
 _DERIVED_PREFIX = "derived."
 #: Tracks saved before ``derived`` existed kept the placed hip here (and its version in ``meta``).
@@ -122,6 +122,38 @@ class PoseFrame:
         )
 
 
+def interpolate_pose(before: PoseFrame, after: PoseFrame, time_s: float) -> PoseFrame:
+    """The pose between two analysed frames, linearly in time (for drawing only).
+
+    Where either frame has no person, the nearer frame's pose is used as is.
+
+    >>> a = PoseFrame.empty(0.0); b = PoseFrame.empty(0.1)
+    >>> a = dataclasses.replace(a, xy=np.zeros_like(a.xy)); b = dataclasses.replace(b, xy=np.full_like(b.xy, 10.0))
+    >>> mid = interpolate_pose(a, b, 0.025)
+    >>> float(mid.xy[0, 0]), mid.time_s
+    (2.5, 0.025)
+    """
+    span = after.time_s - before.time_s
+    share = float(np.clip((time_s - before.time_s) / span, 0.0, 1.0)) if span > 0 else 0.0
+    if not (before.detected and after.detected):
+        nearest = before if share < 0.5 else after
+        return dataclasses.replace(nearest, time_s=float(time_s), mask=None)
+
+    def mix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return (a + share * (b - a)).astype(np.float32)
+
+    return PoseFrame(
+        time_s=float(time_s),
+        xy=mix(before.xy, after.xy),
+        z=mix(before.z, after.z),
+        visibility=np.minimum(before.visibility, after.visibility),
+        presence=np.minimum(before.presence, after.presence),
+        world=mix(before.world, after.world),
+        trunk_edges=mix(before.trunk_edges, after.trunk_edges),
+        trunk_outlines=mix(before.trunk_outlines, after.trunk_outlines),
+    )
+
+
 @dataclass(frozen=True, eq=False)
 class PoseTrack:
     """Pose of one person over ``n`` frames (see module docstring).
@@ -147,6 +179,9 @@ class PoseTrack:
     derived : dict of str → ndarray
         Per-frame arrays (first axis n) a later stage computed from this track
         and keeps with it (see module docstring).
+    source_index : ndarray of int, shape (n,)
+        Which frame of the source video each entry is (0-based): every frame
+        by default; every second frame of a 60 fps video analysed at 30 Hz.
     """
 
     time_s: np.ndarray
@@ -160,11 +195,14 @@ class PoseTrack:
     meta: dict[str, Any] = field(default_factory=dict)
     trunk_outlines: np.ndarray | None = None
     derived: dict[str, np.ndarray] = field(default_factory=dict)
+    source_index: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.time_s)
         if self.trunk_outlines is None:
             object.__setattr__(self, "trunk_outlines", np.full((n, 2, OUTLINE_POINTS, 2), np.nan, np.float32))
+        if self.source_index is None:
+            object.__setattr__(self, "source_index", np.arange(n, dtype=np.int64))
         for name, values in self.derived.items():
             if len(values) != n:
                 raise ValueError(f"PoseTrack.derived[{name!r}] has {len(values)} frames, expected {n}")
@@ -176,6 +214,7 @@ class PoseTrack:
             "world": (n, NUM_LANDMARKS, 3),
             "trunk_edges": (n, TRUNK_STATIONS, 2, 2),
             "trunk_outlines": (n, 2, OUTLINE_POINTS, 2),
+            "source_index": (n,),
         }
         for name, shape in shapes.items():
             actual = getattr(self, name).shape
