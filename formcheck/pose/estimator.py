@@ -30,7 +30,7 @@ from formcheck.pose import landmarks as lm
 from formcheck.pose.lifter import LifterSelector
 from formcheck.pose.silhouette import trunk_edges_from_mask, trunk_outlines_from_mask
 from formcheck.pose.timestamps import MonotonicMs
-from formcheck.pose.track import PoseFrame, PoseTrack
+from formcheck.pose.track import PoseFrame, PoseTrack, TrackBuilder
 
 MODEL_FILE = "pose_landmarker_full.task"
 #: The top-level ``models/`` folder of a source checkout (``formcheck/pose/`` → repository root).
@@ -354,8 +354,7 @@ def estimate_track(
         One entry per analysed frame (``source_index`` says which frame of
         the video); frames without the lifter hold NaN.
     """
-    chosen: list[PoseFrame] = []
-    indices: list[int] = []
+    chosen = TrackBuilder()
     times: list[float] = []  # of every frame: the video's own rate
     frame_size = (0, 0)
     clock = AnalysisClock(options.analysis_fps)
@@ -368,16 +367,14 @@ def estimate_track(
                     on_skipped(frame, time_s)
                 continue
             pose = follower.follow(frame, time_s)
-            chosen.append(pose)
-            indices.append(index)
+            chosen.append(pose, source_index=index)
             if on_frame is not None:
                 on_frame(frame, pose)
     track_meta = {"model": MODEL_FILE, "num_poses": options.num_poses, "max_side": options.max_side,
                   "analysis_fps": options.analysis_fps,
                   "source_frames": len(times), "source_fps": float(1.0 / np.median(np.diff(times))) if len(times) > 1 else 0.0}
     track_meta.update(meta or {})
-    track = PoseTrack.from_frames(chosen, frame_size, track_meta)
-    return dataclasses.replace(track, source_index=np.asarray(indices, np.int64))
+    return chosen.build(frame_size, track_meta)
 
 
 def iter_poses(

@@ -357,5 +357,59 @@ class PoseTrack:
         return cls(frame_size=tuple(header["frame_size"]), meta=meta, derived=derived, **arrays)
 
 
+class TrackBuilder:
+    """Collects poses frame by frame into growing arrays, then makes the track.
+
+    A long video's poses are kept as a few numpy arrays (a few kB per frame)
+    rather than one object per frame, so memory grows by the data alone.
+
+    >>> builder = TrackBuilder()
+    >>> for t in (0.0, 0.033, 0.067):
+    ...     builder.append(PoseFrame.empty(t), source_index=int(round(t * 30)) * 2)
+    >>> track = builder.build((640, 480), {"source": "x"})
+    >>> len(track), track.source_index.tolist()
+    (3, [0, 2, 4])
+    """
+
+    def __init__(self, capacity: int = 256):
+        self._arrays: dict[str, np.ndarray] = {}
+        self._source: np.ndarray = np.zeros(capacity, np.int64)
+        self._capacity = capacity
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    def append(self, pose: PoseFrame, source_index: int | None = None) -> None:
+        if self._n == self._capacity:
+            self._capacity *= 2
+            self._arrays = {k: _grown(v, self._capacity) for k, v in self._arrays.items()}
+            self._source = _grown(self._source, self._capacity)
+        for name in _FRAME_FIELDS:
+            value = np.asarray(getattr(pose, name), np.float64 if name == "time_s" else np.float32)
+            if name not in self._arrays:
+                self._arrays[name] = np.empty((self._capacity, *value.shape), value.dtype)
+            self._arrays[name][self._n] = value
+        self._source[self._n] = self._n if source_index is None else source_index
+        self._n += 1
+
+    def build(self, frame_size: tuple[int, int], meta: dict | None = None) -> "PoseTrack":
+        if self._n == 0:
+            return PoseTrack.empty(frame_size, meta)
+        n = self._n
+        return PoseTrack(
+            **{name: values[:n].copy() for name, values in self._arrays.items()},
+            frame_size=(int(frame_size[0]), int(frame_size[1])),
+            meta=dict(meta or {}),
+            source_index=self._source[:n].copy(),
+        )
+
+
+def _grown(values: np.ndarray, capacity: int) -> np.ndarray:
+    out = np.empty((capacity, *values.shape[1:]), values.dtype)
+    out[: len(values)] = values
+    return out
+
+
 def _scalar_or_array(value):
     return float(value) if np.ndim(value) == 0 else value
