@@ -190,7 +190,7 @@ def _write_outputs(report: Report, track: PoseTrack | None, outputs: OutputPaths
         report.write_angles_csv(outputs.angles)
     report.write_json(outputs.report)
     if html:
-        write_html_report(outputs.report.parent)  # built from the files just written
+        write_html_report(outputs.report.parent, track=track)  # the files just written, and the track in memory
 
 
 # ---------------------------------------------------------------------- annotated video
