@@ -29,12 +29,12 @@ import numpy as np
 
 from formcheck.analysis.offline import AnalysisOptions, analyze_track
 from formcheck.analysis.report import Report
-from formcheck.analysis.streaming import StreamingAnalyzer
+from formcheck.analysis.streaming import LiveState, StreamingAnalyzer
 from formcheck.errors import InputError
 from formcheck.io.video import prefetch, read_frames
 from formcheck.io.writer import VideoWriter, frame_size_for
 from formcheck.pose.estimator import PoseOptions, estimate_track
-from formcheck.pose.track import PoseFrame, PoseTrack
+from formcheck.pose.track import PoseFrame, PoseTrack, interpolate_pose
 from formcheck.render.annotators import LiveStateAnnotator
 from formcheck.render.html import write_html_report
 from formcheck.spine import with_placed_hip
@@ -130,12 +130,20 @@ def analyze_video(
         if progress is not None:
             progress(counter["n"])
 
+    def on_skipped(frame: np.ndarray, time_s: float) -> None:
+        counter["n"] += 1
+        if annotator is not None:
+            annotator.submit_between(frame, time_s)
+        if progress is not None:
+            progress(counter["n"])
+
     try:
         track = estimate_track(
             prefetch(reader),
             pose_options,
             meta={"source": str(path), "rotation_deg": info.rotation_deg, "truncated": False},
             on_frame=on_frame,
+            on_skipped=on_skipped,
         )
     except BaseException:
         if annotator is not None:
@@ -182,7 +190,7 @@ def _write_outputs(report: Report, track: PoseTrack | None, outputs: OutputPaths
         report.write_angles_csv(outputs.angles)
     report.write_json(outputs.report)
     if html:
-        write_html_report(outputs.report.parent)  # built from the files just written
+        write_html_report(outputs.report.parent, track=track)  # the files just written, and the track in memory
 
 
 # ---------------------------------------------------------------------- annotated video
@@ -193,7 +201,10 @@ class AnnotatedVideo:
     falls far behind, which bounds memory). Each is shrunk to ``size``, the
     :class:`~formcheck.analysis.streaming.StreamingAnalyzer`'s state drawn on
     it by a :class:`~formcheck.render.annotators.LiveStateAnnotator` (the
-    live window's too), and encoded.
+    live window's too), and encoded. Frames the pose model skipped
+    (``analysis_fps``) come with :meth:`submit_between`: they are kept until
+    the next analysed frame and drawn with the pose interpolated between the
+    two (for drawing only), so the video keeps the source's frame rate.
     """
 
     def __init__(self, path: Path, fps: float, size: tuple[int, int], exercise: str, thresholds=None):
@@ -209,7 +220,13 @@ class AnnotatedVideo:
     def submit(self, frame: np.ndarray, pose: PoseFrame) -> None:
         if self._error is not None:
             raise self._error
-        self._queue.put((frame, pose))
+        self._queue.put((frame, pose.time_s, pose))
+
+    def submit_between(self, frame: np.ndarray, time_s: float) -> None:
+        """A frame the pose model did not see (drawn once the next analysed frame arrives)."""
+        if self._error is not None:
+            raise self._error
+        self._queue.put((frame, time_s, None))
 
     def close(self) -> None:
         self._queue.put(None)
@@ -224,15 +241,35 @@ class AnnotatedVideo:
         self._thread.join()
         self.writer.abort()
 
+    def _write(self, frame: np.ndarray, time_s: float, state: LiveState | None) -> None:
+        scale = self.size[0] / frame.shape[1]
+        small = cv2.resize(frame, self.size, interpolation=_shrink(scale)) if scale != 1 else frame.copy()
+        if state is not None:
+            self.annotator.scale = scale
+            small = self.annotator.annotate(small, state)
+        self.writer.write(small, time_s)
+
     def _run(self) -> None:
         try:
+            state = None
+            waiting: list[tuple[np.ndarray, float]] = []  # skipped frames after the last analysed one
             while (item := self._queue.get()) is not None:
-                frame, pose = item
+                frame, time_s, pose = item
+                if pose is None:
+                    if state is None:  # nothing analysed yet: nothing to draw from
+                        self._write(frame, time_s, None)
+                    else:
+                        waiting.append((frame, time_s))
+                    continue
+                previous = state
                 state = self.analyzer.update(pose, (frame.shape[1], frame.shape[0]))
-                scale = self.size[0] / frame.shape[1]
-                small = cv2.resize(frame, self.size, interpolation=cv2.INTER_AREA) if scale != 1 else frame.copy()
-                self.annotator.scale = scale
-                self.writer.write(self.annotator.annotate(small, state), pose.time_s)
+                for between, between_s in waiting:
+                    drawn = interpolate_pose(previous.pose, pose, between_s) if previous.pose is not None else None
+                    self._write(between, between_s, replace(previous, pose=drawn, time_s=between_s, finished_rep=None))
+                waiting.clear()
+                self._write(frame, time_s, state)
+            for between, between_s in waiting:  # after the last analysed frame: its state
+                self._write(between, between_s, replace(state, time_s=between_s, finished_rep=None))
         except BaseException as exc:  # reported to the producer on its next submit/close
             self._error = exc
             while self._queue.get() is not None:
@@ -245,12 +282,23 @@ def _render_from_track(path: Path, track: PoseTrack, out: Path, exercise: str, t
     info = reader.info
     size = frame_size_for(info.width, info.height, OVERLAY_MAX_SIDE)
     annotator = AnnotatedVideo(out, info.fps or 30.0, size, exercise, thresholds)
+    analysed = {int(source): i for i, source in enumerate(track.source_index)}
+    last = int(track.source_index[-1]) if len(track) else -1
     try:
-        for i, (time_s, frame) in enumerate(prefetch(reader)):
-            if i >= len(track):
+        for index, (time_s, frame) in enumerate(prefetch(reader)):
+            if index > last:
                 break
-            annotator.submit(frame, track[i])
+            if index in analysed:
+                annotator.submit(frame, track[analysed[index]])
+            else:  # a frame the pose model skipped (analysis_fps)
+                annotator.submit_between(frame, time_s)
     except BaseException:
         annotator.abort()
         raise
     annotator.close()
+
+
+def _shrink(scale: float) -> int:
+    """OpenCV interpolation for shrinking by ``scale``: area averaging only where
+    linear would alias (INTER_AREA is several times slower at mild ratios)."""
+    return cv2.INTER_LINEAR if scale >= 0.5 else cv2.INTER_AREA

@@ -145,6 +145,11 @@ def add_analyze_arguments(analyze: argparse.ArgumentParser) -> None:
     analyze.add_argument(
         "--profile", metavar="FILE", help="thresholds: default, beginner, strict or a TOML file (docs/faults.md)"
     )
+    analyze.add_argument(
+        "--analysis-fps", type=_analysis_fps, default=30.0, metavar="HZ",
+        help="run the pose model on about this many frames per second (default 30: a 60 fps video every "
+        "second frame; 0: every frame). annotated.mp4 keeps the video's own rate",
+    )
     analyze.add_argument("--no-video", action="store_true", help="do not write annotated.mp4")
     analyze.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -160,9 +165,20 @@ def add_eval_arguments(evaluate: argparse.ArgumentParser) -> None:
     evaluate.add_argument("--only", action="append", default=[], help="only clips whose path contains this")
 
 
+def _analysis_fps(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of frames per second, got {text!r}") from None
+    if not (value == 0 or 5.0 <= value <= 240.0):
+        raise argparse.ArgumentTypeError(f"must be 0 (every frame) or between 5 and 240, got {text}")
+    return value
+
+
 def run_analyze(args) -> int:
     from formcheck.apps.analyze import analyze_video
     from formcheck.apps.common import run_with_progress
+    from formcheck.pose.estimator import PoseOptions
 
     video = Path(args.video)
     if not video.exists():
@@ -181,6 +197,7 @@ def run_analyze(args) -> int:
             landmarks=args.landmarks,
             video=not args.no_video,
             thresholds=thresholds,
+            pose_options=PoseOptions(analysis_fps=args.analysis_fps),
             progress=progress,
         ),
         video,

@@ -53,10 +53,10 @@ TRUNK_STATIONS = 21
 #: Points per side in ``trunk_outlines``.
 OUTLINE_POINTS = 64
 
-_ARRAY_FIELDS = ("time_s", "xy", "z", "visibility", "presence", "world", "trunk_edges", "trunk_outlines")
-_FRAME_FIELDS = _ARRAY_FIELDS
-#: Arrays a track saved by an older formcheck may lack (NaN when absent).
-_OPTIONAL_FIELDS = ("trunk_outlines",)
+_FRAME_FIELDS = ("time_s", "xy", "z", "visibility", "presence", "world", "trunk_edges", "trunk_outlines")
+_ARRAY_FIELDS = (*_FRAME_FIELDS, "source_index")
+#: Arrays a track saved by an older formcheck may lack (NaN, or every frame, when absent).
+_OPTIONAL_FIELDS = ("trunk_outlines", "source_index")
 #: Prefix of the derived arrays in a saved ``.npz``.
 _DERIVED_PREFIX = "derived."
 #: Tracks saved before ``derived`` existed kept the placed hip here (and its version in ``meta``).
@@ -122,6 +122,38 @@ class PoseFrame:
         )
 
 
+def interpolate_pose(before: PoseFrame, after: PoseFrame, time_s: float) -> PoseFrame:
+    """The pose between two analysed frames, linearly in time (for drawing only).
+
+    Where either frame has no person, the nearer frame's pose is used as is.
+
+    >>> a = PoseFrame.empty(0.0); b = PoseFrame.empty(0.1)
+    >>> a = dataclasses.replace(a, xy=np.zeros_like(a.xy)); b = dataclasses.replace(b, xy=np.full_like(b.xy, 10.0))
+    >>> mid = interpolate_pose(a, b, 0.025)
+    >>> float(mid.xy[0, 0]), mid.time_s
+    (2.5, 0.025)
+    """
+    span = after.time_s - before.time_s
+    share = float(np.clip((time_s - before.time_s) / span, 0.0, 1.0)) if span > 0 else 0.0
+    if not (before.detected and after.detected):
+        nearest = before if share < 0.5 else after
+        return dataclasses.replace(nearest, time_s=float(time_s), mask=None)
+
+    def mix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return (a + share * (b - a)).astype(np.float32)
+
+    return PoseFrame(
+        time_s=float(time_s),
+        xy=mix(before.xy, after.xy),
+        z=mix(before.z, after.z),
+        visibility=np.minimum(before.visibility, after.visibility),
+        presence=np.minimum(before.presence, after.presence),
+        world=mix(before.world, after.world),
+        trunk_edges=mix(before.trunk_edges, after.trunk_edges),
+        trunk_outlines=mix(before.trunk_outlines, after.trunk_outlines),
+    )
+
+
 @dataclass(frozen=True, eq=False)
 class PoseTrack:
     """Pose of one person over ``n`` frames (see module docstring).
@@ -147,6 +179,9 @@ class PoseTrack:
     derived : dict of str → ndarray
         Per-frame arrays (first axis n) a later stage computed from this track
         and keeps with it (see module docstring).
+    source_index : ndarray of int, shape (n,)
+        Which frame of the source video each entry is (0-based): every frame
+        by default; every second frame of a 60 fps video analysed at 30 Hz.
     """
 
     time_s: np.ndarray
@@ -160,11 +195,14 @@ class PoseTrack:
     meta: dict[str, Any] = field(default_factory=dict)
     trunk_outlines: np.ndarray | None = None
     derived: dict[str, np.ndarray] = field(default_factory=dict)
+    source_index: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.time_s)
         if self.trunk_outlines is None:
             object.__setattr__(self, "trunk_outlines", np.full((n, 2, OUTLINE_POINTS, 2), np.nan, np.float32))
+        if self.source_index is None:
+            object.__setattr__(self, "source_index", np.arange(n, dtype=np.int64))
         for name, values in self.derived.items():
             if len(values) != n:
                 raise ValueError(f"PoseTrack.derived[{name!r}] has {len(values)} frames, expected {n}")
@@ -176,6 +214,7 @@ class PoseTrack:
             "world": (n, NUM_LANDMARKS, 3),
             "trunk_edges": (n, TRUNK_STATIONS, 2, 2),
             "trunk_outlines": (n, 2, OUTLINE_POINTS, 2),
+            "source_index": (n,),
         }
         for name, shape in shapes.items():
             actual = getattr(self, name).shape
@@ -316,6 +355,60 @@ class PoseTrack:
                 derived.setdefault(new, legacy[new])
                 meta["derived"] = {**meta.get("derived", {}), new: meta.pop(old)}
         return cls(frame_size=tuple(header["frame_size"]), meta=meta, derived=derived, **arrays)
+
+
+class TrackBuilder:
+    """Collects poses frame by frame into growing arrays, then makes the track.
+
+    A long video's poses are kept as a few numpy arrays (a few kB per frame)
+    rather than one object per frame, so memory grows by the data alone.
+
+    >>> builder = TrackBuilder()
+    >>> for t in (0.0, 0.033, 0.067):
+    ...     builder.append(PoseFrame.empty(t), source_index=int(round(t * 30)) * 2)
+    >>> track = builder.build((640, 480), {"source": "x"})
+    >>> len(track), track.source_index.tolist()
+    (3, [0, 2, 4])
+    """
+
+    def __init__(self, capacity: int = 256):
+        self._arrays: dict[str, np.ndarray] = {}
+        self._source: np.ndarray = np.zeros(capacity, np.int64)
+        self._capacity = capacity
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    def append(self, pose: PoseFrame, source_index: int | None = None) -> None:
+        if self._n == self._capacity:
+            self._capacity *= 2
+            self._arrays = {k: _grown(v, self._capacity) for k, v in self._arrays.items()}
+            self._source = _grown(self._source, self._capacity)
+        for name in _FRAME_FIELDS:
+            value = np.asarray(getattr(pose, name), np.float64 if name == "time_s" else np.float32)
+            if name not in self._arrays:
+                self._arrays[name] = np.empty((self._capacity, *value.shape), value.dtype)
+            self._arrays[name][self._n] = value
+        self._source[self._n] = self._n if source_index is None else source_index
+        self._n += 1
+
+    def build(self, frame_size: tuple[int, int], meta: dict | None = None) -> "PoseTrack":
+        if self._n == 0:
+            return PoseTrack.empty(frame_size, meta)
+        n = self._n
+        return PoseTrack(
+            **{name: values[:n].copy() for name, values in self._arrays.items()},
+            frame_size=(int(frame_size[0]), int(frame_size[1])),
+            meta=dict(meta or {}),
+            source_index=self._source[:n].copy(),
+        )
+
+
+def _grown(values: np.ndarray, capacity: int) -> np.ndarray:
+    out = np.empty((capacity, *values.shape[1:]), values.dtype)
+    out[: len(values)] = values
+    return out
 
 
 def _scalar_or_array(value):

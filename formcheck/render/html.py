@@ -109,7 +109,11 @@ def write_html_report(
             notes.append(missing_video_note(report, video))
         else:
             track = track if track is not None else load_track(out_dir / "landmarks.npz")
-            picks = pick_key_frames(report, track.time_s if track is not None else column(frames, "time"))
+            picks = pick_key_frames(
+                report,
+                track.time_s if track is not None else column(frames, "time"),
+                track.source_index if track is not None else column(frames, "frame"),
+            )
             key_frames = grab_key_frames(
                 video_path, picks, track, frames, exercise=loaded.exercise, cache=still_cache
             )

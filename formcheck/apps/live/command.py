@@ -20,7 +20,7 @@ from formcheck.apps.live.voice import Voice
 from formcheck.errors import InputError, NoPersonError
 from formcheck.exercises import exercise_choices
 from formcheck.io.camera import CameraSource, LatestFrameSource, PacedFileSource
-from formcheck.pose.estimator import MODEL_FILE, PoseEstimator, PoseOptions, native_stderr_silenced
+from formcheck.pose.estimator import MODEL_FILE, LifterFollower, PoseOptions, native_stderr_silenced
 
 #: ``formcheck live``'s description.
 DESCRIPTION = (
@@ -52,8 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--one-person", action="store_true",
-        help="look for one person only: ≈ 7 ms faster per frame, for slow machines (borderline verdicts "
-        "may then differ from analyze's)",
+        help="when choosing whom to follow, look for one person only (slightly faster; a bystander may be "
+        "taken for the lifter)",
     )
 
 
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     def warn(message: str) -> None:
         print(f"formcheck: warning: {message}", file=sys.stderr, flush=True)
 
-    estimator = PoseEstimator(options.pose)
+    estimator = LifterFollower(options.pose)
     source = voice = recorder = display = session = None
     label = "the camera"
     try:

@@ -56,8 +56,7 @@ from formcheck.apps.live.recorder import SessionRecorder
 from formcheck.apps.live.result import LiveResult, rep_line, spoken_cue
 from formcheck.apps.live.voice import Voice
 from formcheck.io.camera import LatestFrameSource, PacedFileSource
-from formcheck.pose.estimator import PoseEstimator, PoseOptions
-from formcheck.pose.lifter import LifterSelector
+from formcheck.pose.estimator import LifterFollower, PoseOptions
 from formcheck.pose.track import PoseFrame
 from formcheck.render.annotators import Banner, BannerAnnotator, LiveExtras, LiveExtrasAnnotator, LiveStateAnnotator
 
@@ -109,7 +108,7 @@ class LiveSession:
     source : LatestFrameSource
         Already started (camera or paced file).
     options : LiveOptions
-    estimator : PoseEstimator
+    estimator : LifterFollower
     display : Display, optional
         None runs headless.
     voice : Voice, optional
@@ -124,7 +123,7 @@ class LiveSession:
         self,
         source: LatestFrameSource,
         options: LiveOptions,
-        estimator: PoseEstimator,
+        estimator: LifterFollower,
         *,
         display: Display | None = None,
         voice: Voice | None = None,
@@ -143,7 +142,6 @@ class LiveSession:
         self.analyzer = StreamingAnalyzer(options.exercise)
         self.framing = FramingCheck()
         self.result = LiveResult(exercise=options.exercise)
-        self._selector: LifterSelector | None = None
         self.overlay = LiveStateAnnotator()  # keeps the last rep's cue banner for a few seconds
         self._latencies: list[float] = []
         self._done_at: deque[float] = deque()  # monotonic times of recent frames, for fps
@@ -205,9 +203,7 @@ class LiveSession:
         started = time.monotonic()
         t = self._clock(captured_at)
         size = (frame.shape[1], frame.shape[0])
-        if self._selector is None:
-            self._selector = LifterSelector(size)
-        pose = self._selector.choose(self.estimator.detect(frame, t)) or PoseFrame.empty(t)
+        pose = self.estimator.follow(frame, t)
         posed = time.monotonic()
         if self._resumed:
             # Nothing was seen while paused: say so, so that no rep is stitched
@@ -291,8 +287,7 @@ class LiveSession:
         if command == "reset":
             self.analyzer.reset()
             self.framing.reset()
-            if self._selector is not None:
-                self._selector.reset()
+            self.estimator.reset()
             self.overlay.reset()
             self._guidance_said = (None, -1e9)
             self._ready_at = None
