@@ -34,8 +34,9 @@ COMMANDS = {
 }
 
 EPILOG = (
-    "exit status: 0 done, 2 bad input or arguments, 3 no person found, 4 some batch videos failed, "
-    "130 interrupted, 1 internal error. Run 'formcheck COMMAND --help' for a command's options."
+    "exit status: 0 done, 2 bad input or arguments (or an output folder that cannot be written), "
+    "3 no person found, 4 some batch videos failed, 130 interrupted, 143 terminated, 1 internal error "
+    "(a bug). docs/errors.md says what to do. Run 'formcheck COMMAND --help' for a command's options."
 )
 
 
@@ -97,6 +98,7 @@ def _requested_command(argv: list[str]) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    _never_fail_printing()
     command = _requested_command(argv)
     parser = build_parser(command)
     # ``synth`` hands its arguments to its own parser; argparse's REMAINDER
@@ -110,6 +112,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     return guarded(lambda: _dispatch(args), debug=args.debug)
+
+
+def _never_fail_printing() -> None:
+    """Text that cannot be encoded for the terminal (a file name with bytes that are not UTF-8,
+    a terminal in ASCII) is printed escaped rather than ending the run."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
 
 
 def _dispatch(args) -> int:
@@ -145,6 +156,10 @@ def add_analyze_arguments(analyze: argparse.ArgumentParser) -> None:
     analyze.add_argument(
         "--profile", metavar="FILE", help="thresholds: default, beginner, strict or a TOML file (docs/faults.md)"
     )
+    analyze.add_argument(
+        "--fps", type=float, metavar="N",
+        help="the video's frame rate, for a file whose header has none or a wrong one (frame i is at i/N s)",
+    )
     analyze.add_argument("--no-video", action="store_true", help="do not write annotated.mp4")
     analyze.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -163,11 +178,10 @@ def add_eval_arguments(evaluate: argparse.ArgumentParser) -> None:
 def run_analyze(args) -> int:
     from formcheck.apps.analyze import analyze_video
     from formcheck.apps.common import run_with_progress
+    from formcheck.io.files import printable, require_file
 
-    video = Path(args.video)
-    if not video.exists():
-        raise FormcheckError(f"{video} does not exist")
-    out = Path(args.out) if args.out else Path.cwd() / f"{video.stem}.formcheck"
+    video = require_file(Path(args.video), "video file")
+    out = Path(args.out) if args.out else default_out_dir(video)
     thresholds = None
     if args.profile:
         from formcheck.exercises.profiles import load_profile
@@ -182,30 +196,65 @@ def run_analyze(args) -> int:
             video=not args.no_video,
             thresholds=thresholds,
             progress=progress,
+            fps=args.fps,
         ),
         video,
         quiet=args.quiet,
+        fps=args.fps,
     )
     print(report.summary())
-    print(f"Results in {out}{os.sep}")
+    print(f"Results in {printable(out)}{os.sep}")
     if report.pose_detected_fraction == 0:
         raise NoPersonError(f"no person was found in {video} (report written to {out}{os.sep})")
     return 0
 
 
+#: Longest file name most file systems take (bytes).
+NAME_MAX = 255
+
+
+def default_out_dir(video: Path) -> Path:
+    """``./<video name>.formcheck``, the name shortened to what the file system takes.
+
+    >>> default_out_dir(Path("clips/set 1.mp4")).name
+    'set 1.formcheck'
+    >>> len(os.fsencode(default_out_dir(Path("x" * 250 + ".mp4")).name))
+    255
+    """
+    suffix = ".formcheck"
+    stem = os.fsencode(video.stem)[: NAME_MAX - len(suffix)]
+    return Path.cwd() / (os.fsdecode(stem) + suffix)
+
+
 def run_demo(args) -> int:
-    from formcheck.apps.analyze import analyze_video
+    from dataclasses import replace
+
+    from formcheck.apps.analyze import analyze_into
     from formcheck.apps.common import run_with_progress
+    from formcheck.apps.outputs import StagedOutput
+    from formcheck.io.files import printable
+    from formcheck.pose.track import PoseTrack
+    from formcheck.render.html import write_html_report
     from formcheck.synth import SynthSpec, write_clip
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    clip = out / "demo_squat.mp4"
-    print(f"Rendering a synthetic squat set to {clip} …", file=sys.stderr)
-    truth = write_clip(clip, SynthSpec("squat", reps=3, faults={"shallow_depth": 1.0}, fault_reps=(2,)))
-    report = run_with_progress(lambda progress: analyze_video(clip, out, progress=progress), clip, quiet=args.quiet)
+    # The clip is part of the demo's output set: rendered into the staging folder, named
+    # by where it will be once the set is swapped in.
+    with StagedOutput(args.out) as stage:
+        clip = stage.path / "demo_squat.mp4"
+        final_clip = stage.out / clip.name
+        print(f"Rendering a synthetic squat set to {printable(final_clip)} …", file=sys.stderr)
+        truth = write_clip(clip, SynthSpec("squat", reps=3, faults={"shallow_depth": 1.0}, fault_reps=(2,)))
+        report = run_with_progress(
+            lambda progress: analyze_into(clip, stage.path, html=False, progress=progress), clip, quiet=args.quiet
+        )
+        report = replace(report, source=str(final_clip))
+        report.write_json(stage.path / "report.json")
+        track = PoseTrack.load(stage.path / "landmarks.npz")
+        track = replace(track, meta={**track.meta, "source": str(final_clip)})
+        track.save(stage.path / "landmarks.npz")
+        write_html_report(stage.path, clip, track=track)
     print(report.summary())
-    print(f"Rendered: {truth.rep_count} reps, the last one shallow. Results in {out}{os.sep}")
+    print(f"Rendered: {truth.rep_count} reps, the last one shallow. Results in {printable(stage.out)}{os.sep}")
     return 0
 
 
