@@ -230,7 +230,8 @@ def check_inputs(path: Path, landmarks: str | os.PathLike | PoseTrack | None, fp
     if problem:
         named = "the landmarks" if isinstance(landmarks, PoseTrack) else f"--landmarks {landmarks}"
         raise InputError(f"{named} do not belong to {path}: {problem}; analyse the video without --landmarks")
-    return track
+    # The report names the video analysed (the track may have been made under another name or path).
+    return replace(track, meta={**track.meta, "source": str(path)})
 
 
 def load_track(path: Path) -> PoseTrack:

@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from formcheck.apps.common import guarded
+from formcheck.apps.common import Parser, guarded
 from formcheck.errors import FormcheckError, NoPersonError
 from formcheck.io.provenance import FORMCHECK_VERSION
 
@@ -42,7 +42,7 @@ EPILOG = (
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser, with the options of ``command`` only (the others are listed, not loaded)."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="formcheck",
         description="Check squat and deadlift form from video: reps, phases, faults and one cue per rep.",
         epilog=EPILOG,

@@ -18,8 +18,10 @@ Python warnings (numpy's "Mean of empty slice" on frames without a person,
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import errno
+import re
 import signal
 import sys
 import threading
@@ -52,6 +54,9 @@ _USER_ERRNOS = {
     errno.EMFILE: "too many open files",
     errno.EIO: "the disk reported an input/output error",
 }
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class Terminated(BaseException):
@@ -103,7 +108,9 @@ def os_error_message(exc: OSError) -> str:
 
 
 def _error(message: str) -> None:
-    print(f"formcheck: {printable(message)}", file=sys.stderr, flush=True)
+    """One line on stderr, whatever the message holds (a file name with a newline or bytes that are not UTF-8)."""
+    line = _CONTROL.sub(lambda m: repr(m.group())[1:-1], printable(message))
+    print(f"formcheck: {line}", file=sys.stderr, flush=True)
 
 
 def _internal(exc: BaseException) -> int:
@@ -139,6 +146,13 @@ def _terminate_by_exception():
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage mistake said in one line (and where to read more) instead of the usage block."""
+
+    def error(self, message: str):
+        self.exit(EXIT_INPUT, f"{self.prog}: error: {printable(message)} (see '{self.prog} --help')\n")
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:

@@ -101,8 +101,8 @@ class StagedOutput:
     """
 
     def __init__(self, out: str | os.PathLike, keep: Iterable[str] = ()) -> None:
+        remove_abandoned(os.path.realpath(out))  # first: a set a crash left aside comes back
         self.out = check_output_folder(out)
-        remove_abandoned(self.out)
         self._created = _make_parents(self.out.parent)
         self._lock = None
         try:

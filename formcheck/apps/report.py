@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from formcheck.apps.outputs import MARKER, StagedOutput, foreign_files
+from formcheck.apps.outputs import MARKER, StagedOutput, foreign_files, remove_abandoned
 from formcheck.errors import InputError
 from formcheck.io.files import file_sha256, printable, require_file
 from formcheck.pose.track import PoseTrack
@@ -32,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """(Re)write DIR/report.html and print its path."""
+    remove_abandoned(Path(args.dir).resolve())  # a set a crash left aside comes back first
     out_dir = check_analysis_folder(Path(args.dir))
     video = getattr(args, "video", None)
     if video is not None:

@@ -102,6 +102,7 @@ def printable(name: str | os.PathLike) -> str:
 
 #: A spreadsheet reads a cell that starts with one of these as a formula (OWASP "CSV injection").
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
 def spreadsheet_safe(value: object) -> object:
@@ -110,12 +111,12 @@ def spreadsheet_safe(value: object) -> object:
 
     Names come from folder names and manifests, which anyone who sends a video controls.
 
-    >>> spreadsheet_safe("=1+1"), spreadsheet_safe("@SUM(A1)"), spreadsheet_safe(-3), spreadsheet_safe("anna")
-    ("'=1+1", "'@SUM(A1)", -3, 'anna')
+    >>> spreadsheet_safe("=1+1"), spreadsheet_safe("@SUM(A1)"), spreadsheet_safe("-0.25"), spreadsheet_safe("anna")
+    ("'=1+1", "'@SUM(A1)", '-0.25', 'anna')
     """
     if isinstance(value, str):
         value = printable(value)
-        if value.startswith(_FORMULA_STARTS):
+        if value.startswith(_FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value):  # a number is no formula
             return "'" + value
     return value
 

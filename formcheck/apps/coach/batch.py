@@ -180,15 +180,19 @@ def run_batch(
     """
     started = time.perf_counter()
     out = Path(out).expanduser().resolve()
-    out.mkdir(parents=True, exist_ok=True)
     cache_dir = Path(cache).expanduser().resolve() if cache else out / CACHE_DIR
-    cache_dir.mkdir(parents=True, exist_ok=True)
     db_path = Path(db).expanduser() if db else out / DB_NAME
+    # Every input is checked before any folder is made.
+    for folder, option in ((out, "--out"), (cache_dir, "--cache")):
+        if folder.exists() and not folder.is_dir():
+            raise InputError(f"{option} {folder} is a file; give a folder")
     thresholds, thresholds_digest = load_thresholds(profile)
     settings = Settings(str(out), str(cache_dir), video, thresholds, thresholds_digest)
     jobs, warnings = discover_jobs(inputs, manifest=manifest, exercise=exercise, client=client, exclude=out)
     if not jobs:
         raise InputError("no videos found in " + (", ".join(inputs) or str(manifest)))
+    out.mkdir(parents=True, exist_ok=True)
+    cache_dir.mkdir(parents=True, exist_ok=True)
 
     summary = BatchSummary(out=out, warnings=warnings)
     with OutputLock(out):

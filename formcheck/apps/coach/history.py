@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Callable
 
 from formcheck.analysis.report import RepResult, Report
-from formcheck.apps.common import guarded, plural
+from formcheck.apps.common import Parser, guarded, plural
 from formcheck.errors import InputError
 from formcheck.io.files import printable, safe_name
 from formcheck.io.files import atomic_path
@@ -416,7 +416,7 @@ def check_plot_path(path: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m formcheck.apps.coach.history`` (same as ``formcheck history``)."""
-    parser = argparse.ArgumentParser(prog="formcheck history", description=DESCRIPTION)
+    parser = Parser(prog="formcheck history", description=DESCRIPTION)
     add_arguments(parser)
     args = parser.parse_args(argv)
     return guarded(lambda: run(args))

@@ -11,7 +11,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from formcheck.apps.common import guarded, plural
+from formcheck.apps.common import Parser, guarded, plural
 from formcheck.apps.live.display import Window, display_problem
 from formcheck.apps.live.recorder import SessionRecorder
 from formcheck.apps.live.result import LiveResult
@@ -180,7 +180,7 @@ def _open_source(args, options: LiveOptions) -> tuple[LatestFrameSource, str, fl
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m formcheck.apps.live`` (same as ``formcheck live``)."""
-    parser = argparse.ArgumentParser(prog="formcheck live", description=DESCRIPTION)
+    parser = Parser(prog="formcheck live", description=DESCRIPTION)
     add_arguments(parser)
     args = parser.parse_args(argv)
     return guarded(lambda: run(args))
