@@ -174,6 +174,7 @@ class Case:
     check: Callable[[Path, str, str], list[str]] | None = None
     where: str = "process"
     env: dict = field(default_factory=dict)
+    file_size_limit: int | None = None  # bytes a file may grow to (RLIMIT_FSIZE): a full disk, mid-write
 
 
 def analyze_prev(inputs: Inputs, work: Path, *extra: str) -> list[str]:
@@ -374,6 +375,10 @@ CASES: list[Case] = [
     Case("reanalyse-own-landmarks-in-place", SET,
          lambda i, w: ["analyze", str(w / "prev" / "landmarks.npz"), "--out", str(w / "prev")], OK, "Results in",
          check=lambda w, o, e: _replaced_whole(w, "annotated.mp4")),
+    Case("disk-full-mid-run", SET, lambda i, w: analyze_prev(i, w), INPUT, "cannot write the results",
+         where="subprocess", file_size_limit=20_000),
+    Case("disk-full-writing-the-page", SET, lambda i, w: ["report", str(w / "prev")], INPUT,
+         "cannot write the results", where="subprocess", file_size_limit=4_000),
     Case("stale-staging-from-killed-run", SET,
          lambda i, w: (_write(w / ".prev.formcheck-new-999999-0123abcd" / "annotated.mp4", b"half"),
                        analyze_prev(i, w, "--no-video"))[1], OK, "Results in"),
@@ -708,10 +713,23 @@ def run_case(case: Case, inputs: Inputs, previous: Path, work: Path, subprocess_
         os.chdir(here)
     snapshot = snapshot_of(work / "prev")  # as the case's set-up left it
     if subprocess_mode:
-        code, stdout, stderr = run_in_subprocess(argv, cwd, case.env)
+        code, stdout, stderr = run_in_subprocess(argv, cwd, case.env, preexec=_file_size_limit(case.file_size_limit))
     else:
         code, stdout, stderr = run_in_process(argv, cwd)
     return defects(case, work, snapshot, code, stdout, stderr)
+
+
+def _file_size_limit(limit: int | None) -> Callable[[], None] | None:
+    """In the child: writing past ``limit`` bytes fails with EFBIG (like a full disk) instead of killing it."""
+    if limit is None:
+        return None
+
+    def apply() -> None:
+        import resource
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
 
 
 def snapshot_of(folder: Path) -> dict[str, bytes]:

@@ -43,7 +43,7 @@ EXIT_TERMINATED = 143
 _USER_ERRNOS = {
     errno.ENOSPC: "the disk is full: free some space or choose another --out",
     errno.EDQUOT: "the disk quota is used up: free some space or choose another --out",
-    errno.EFBIG: "the file is larger than this system allows: free the limit or choose another --out",
+    errno.EFBIG: "the file is larger than this system allows: raise the file-size limit (ulimit -f) or choose another --out",
     errno.EROFS: "the file system is read-only: choose another --out",
     errno.EACCES: "permission denied: choose a folder you can write to",
     errno.EPERM: "not permitted: choose a folder you can write to",
@@ -82,17 +82,39 @@ def guarded(call: Callable[[], int], debug: bool = False, interrupted: str = "in
     except Terminated as exc:  # as for an interrupt
         _error(exc.args[0] if exc.args else "terminated")
         return EXIT_TERMINATED
-    except OSError as exc:
-        if debug or exc.errno not in _USER_ERRNOS:
-            if debug:
-                raise
-            return _internal(exc)
-        _error(f"error: {os_error_message(exc)}")
-        return EXIT_INPUT
     except Exception as exc:  # the last line of defence: one line, not a traceback
         if debug:
             raise
+        cause = user_os_error(exc)
+        if cause is not None:  # a full disk, a permission: the user's to put right, not a bug
+            _error(f"error: {os_error_message(cause)}")
+            return EXIT_INPUT
         return _internal(exc)
+
+
+def user_os_error(exc: BaseException) -> OSError | None:
+    """The file-system error the user can put right (disk full, permissions, …) behind ``exc``, if any.
+
+    Writers on threads wrap what the system said (``RuntimeError: encoding
+    … failed``); the cause chain still holds it.
+
+    >>> import errno
+    >>> try:
+    ...     try:
+    ...         raise OSError(errno.ENOSPC, "No space left on device")
+    ...     except OSError as full:
+    ...         raise RuntimeError("encoding failed") from full
+    ... except RuntimeError as wrapped:
+    ...     user_os_error(wrapped).errno == errno.ENOSPC
+    True
+    """
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in _USER_ERRNOS:
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def os_error_message(exc: OSError) -> str:
@@ -104,7 +126,12 @@ def os_error_message(exc: OSError) -> str:
     """
     where = printable(exc.filename) if exc.filename is not None else "a file"
     verb = "read" if exc.errno in (errno.EISDIR, errno.EIO) else "write"
-    return f"cannot {verb} {where}: {_USER_ERRNOS.get(exc.errno, exc.strerror or str(exc))}"
+    return f"cannot {verb} {where}: {os_error_advice(exc)}"
+
+
+def os_error_advice(exc: OSError) -> str:
+    """What the system's error means for the user, and what to do."""
+    return _USER_ERRNOS.get(exc.errno, exc.strerror or str(exc))
 
 
 def _error(message: str) -> None:

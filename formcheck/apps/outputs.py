@@ -39,6 +39,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from formcheck.apps.common import os_error_advice, user_os_error
 from formcheck.errors import InputError
 from formcheck.io.files import printable, write_text_atomic
 from formcheck.io.provenance import FORMCHECK_VERSION
@@ -151,8 +152,14 @@ class StagedOutput:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
             self.commit()
-        else:
-            self.discard()
+            return
+        self.discard()
+        cause = user_os_error(exc)
+        if cause is not None and (cause.filename is None or _inside(cause.filename, self.path)):
+            # Said of the output folder the user named, not of the staging folder they never saw.
+            raise InputError(
+                f"cannot write the results to {printable(self.out)}: {os_error_advice(cause)}"
+            ) from None
 
 
 # ----------------------------------------------------------------------------- checks
@@ -200,9 +207,20 @@ def foreign_files(folder: Path) -> list[str]:
     listed = set_files(folder)
     if listed is not None:
         return [name for name in names if name != MARKER and name not in listed]
-    if "report.json" in names or not names:
+    if not names:
+        return []
+    if _is_formcheck_report(folder / "report.json"):
         return [name for name in names if not _LEGACY_NAME.fullmatch(name)]
-    return names  # no list and no report: nothing shows formcheck made it
+    return names  # no list and no report of formcheck's: nothing shows formcheck made it
+
+
+def _is_formcheck_report(path: Path) -> bool:
+    """A ``report.json`` formcheck wrote (it carries formcheck's schema version)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "schema_version" in data and "reps" in data
 
 
 def set_files(folder: Path) -> set[str] | None:
@@ -368,6 +386,15 @@ def _exchange(a: Path, b: Path) -> bool:
     if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
         return False
     raise OSError(code, os.strerror(code), str(b))
+
+
+def _inside(filename, folder: Path) -> bool:
+    if filename is None:
+        return False
+    try:
+        return Path(os.fsdecode(filename)).resolve().is_relative_to(folder.resolve())
+    except (OSError, ValueError):
+        return False
 
 
 def _reason(exc: OSError) -> str:
