@@ -72,7 +72,7 @@ def test_a_folder_holding_other_files_is_refused_and_left_alone(tmp_path):
     (desktop / "report.json").write_text("a report of the user's own")
     before = contents(desktop)
     with pytest.raises(InputError, match=r"holds files formcheck did not write \(holiday.jpg, report.json\)"):
-        StagedOutput(desktop)
+        StagedOutput(desktop).open()
     assert contents(desktop) == before and staging_folders(tmp_path) == []
 
 
@@ -81,7 +81,7 @@ def test_a_file_added_to_a_set_makes_it_the_users_folder(tmp_path):
     (out / "notes.txt").write_text("my notes on the set")
     assert foreign_files(out) == ["notes.txt"]
     with pytest.raises(InputError, match="notes.txt"):
-        StagedOutput(out)
+        StagedOutput(out).open()
     assert (out / "notes.txt").read_text() == "my notes on the set"
 
 
@@ -102,11 +102,11 @@ def test_a_folder_of_an_older_formcheck_is_formchecks(tmp_path):
 def test_files_and_read_only_folders_are_refused(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(InputError, match="is a file"):
-        StagedOutput(tmp_path / "file")
+        StagedOutput(tmp_path / "file").open()
     with pytest.raises(InputError, match="cannot be made: .* is a file"):
-        StagedOutput(tmp_path / "file" / "results")
+        StagedOutput(tmp_path / "file" / "results").open()
     with unwritable(tmp_path / "locked") as locked, pytest.raises(InputError):
-        StagedOutput(locked / "results")
+        StagedOutput(locked / "results").open()
 
 
 def test_a_staging_folder_left_by_a_killed_run_is_removed_but_a_running_ones_is_kept(tmp_path):
@@ -171,7 +171,7 @@ def test_a_symbolic_link_to_the_folder_stays_a_link(tmp_path):
 def test_the_current_folder_is_refused(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(InputError, match="current folder"):
-        StagedOutput(".")
+        StagedOutput(".").open()
 
 
 # ----------------------------------------------------------------------------- a folder even root cannot write

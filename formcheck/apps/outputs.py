@@ -34,7 +34,9 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -64,10 +66,12 @@ _AT_FDCWD = -100
 class StagedOutput:
     """A staging folder for one run's outputs, swapped in place of ``out`` by :meth:`commit`.
 
-    Creating it checks the output folder (:func:`check_output_folder`),
-    removes what killed runs left beside it, and makes the staging folder.
-    Used as a context manager it commits when the block succeeds and
-    discards otherwise.
+    Opening it (:meth:`open`, or entering a ``with`` block) checks the output
+    folder (:func:`check_output_folder`), removes what killed runs left
+    beside it, and makes the staging folder. A ``with`` block commits when it
+    succeeds and discards otherwise. SIGTERM and Ctrl-C are held while a
+    staging folder is made, swapped in or removed, so an interrupt never
+    leaves half of one behind.
 
     Parameters
     ----------
@@ -88,8 +92,9 @@ class StagedOutput:
     Raises
     ------
     InputError
-        The output folder cannot take a new set: a file, read-only, holding
-        files formcheck did not write, or its parent cannot be written.
+        (on opening) The output folder cannot take a new set: a file,
+        read-only, holding files formcheck did not write, or its parent
+        cannot be written.
 
     Examples
     --------
@@ -102,44 +107,56 @@ class StagedOutput:
     """
 
     def __init__(self, out: str | os.PathLike, keep: Iterable[str] = ()) -> None:
-        remove_abandoned(os.path.realpath(out))  # first: a set a crash left aside comes back
-        self.out = check_output_folder(out)
-        self._created = _make_parents(self.out.parent)
-        self._lock = None
+        self._given = out
+        self._keep = tuple(keep)
+        self.out = Path(os.path.realpath(out))
+        self.path: Path | None = None
+        self._lock: int | None = None
+        self._created: list[Path] = []
+        self.done = False
+
+    def open(self) -> "StagedOutput":
+        """Check the output folder and make the staging folder (what ``with`` does on entry)."""
         try:
-            self.path, self._lock = _new_staging(self.out)
-            for name in keep:
-                _link_or_copy(self.out / name, self.path / name)
-        except BaseException:
+            with _signals_held():  # a SIGTERM now would leave a half-made staging folder nobody knows of
+                remove_abandoned(self.out)  # first: a set a crash left aside comes back
+                self.out = check_output_folder(self._given)
+                self._created = _make_parents(self.out.parent)
+                self.path, self._lock = _new_staging(self.out)
+                for name in self._keep:
+                    _link_or_copy(self.out / name, self.path / name)
+        except BaseException:  # a signal held above is raised as the block ends: still ours to clean
             self.discard()
             raise
-        self.done = False
+        return self
 
     def commit(self) -> Path:
         """List the staged files and swap them in place of the output folder's set; returns ``out``."""
         try:
-            seal(self.path)
-            _swap_in(self.path, self.out)
+            with _signals_held():  # the swap and the removal of the previous set are one step
+                seal(self.path)
+                _swap_in(self.path, self.out)
+                self._unlock()
+                self.done = True
         except OSError as exc:
             self.discard()
             raise InputError(f"cannot write the results to {printable(self.out)}: {_reason(exc)}") from None
         except BaseException:
-            self.discard()
+            if not self.done:
+                self.discard()
             raise
-        self._unlock()
-        self.done = True
         return self.out
 
     def discard(self) -> None:
         """Delete the staging folder (and the parents this run made); the output folder is untouched."""
-        path = getattr(self, "path", None)
-        if path is not None:
-            shutil.rmtree(path, ignore_errors=True)
-        self._unlock()
-        for folder in reversed(self._created):
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-        self._created = []
+        with _signals_held():
+            if self.path is not None and not self.done:
+                shutil.rmtree(self.path, ignore_errors=True)
+            self._unlock()
+            for folder in reversed(self._created):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+            self._created = []
 
     def _unlock(self) -> None:
         if self._lock is not None:
@@ -147,7 +164,7 @@ class StagedOutput:
             self._lock = None
 
     def __enter__(self) -> "StagedOutput":
-        return self
+        return self.open()
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
@@ -395,6 +412,23 @@ def _inside(filename, folder: Path) -> bool:
         return Path(os.fsdecode(filename)).resolve().is_relative_to(folder.resolve())
     except (OSError, ValueError):
         return False
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Hold SIGTERM and SIGINT until the block ends; one that arrived meanwhile is handled then.
+
+    Only the main thread receives Python's signal handlers, and only POSIX can
+    hold signals; elsewhere the block runs as it is.
+    """
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _reason(exc: OSError) -> str:

@@ -36,7 +36,7 @@ class SessionRecorder:
     """
 
     def __init__(self, out_dir: Path, fps: float) -> None:
-        self._stage = StagedOutput(out_dir)  # InputError for a folder that cannot take the recording
+        self._stage = StagedOutput(out_dir).open()  # InputError for a folder that cannot take the recording
         self.out_dir = self._stage.out
         self.paths = OutputPaths.in_dir(self._stage.path)
         self.fps = fps if fps and fps > 0 else 30.0
