@@ -155,7 +155,7 @@ def analyze_into(
         return report
 
     digest = _digest_in_background(path)
-    reader = read_frames(path, fps=fps)
+    reader = read_frames(path, fps=fps, on_warning=_said_in_the_report)
     info = reader.info
     annotator = None
     if outputs and video:
@@ -193,6 +193,9 @@ def analyze_into(
     report = analyze_track(track, options)
     if reader.truncated:
         report = _with_note(report, "the video file is truncated; only the frames before the damage were analysed")
+    if reader.damaged_packets:
+        report = _with_note(report, f"the video file is damaged: {reader.damaged_packets} unreadable part(s) were "
+                                    "skipped, so a few frames after each may show smeared blocks")
     if annotator is not None:
         if track.detected.any():
             annotator.close()
@@ -270,6 +273,10 @@ def _with_source_digest(track: PoseTrack, digest: str | None) -> PoseTrack:
     return replace(track, meta={**track.meta, SOURCE_DIGEST: digest})
 
 
+def _said_in_the_report(message: str) -> None:
+    """The reader's warning (truncated, damaged): the report's notes say it, so nothing is printed."""
+
+
 def _with_note(report: Report, note: str) -> Report:
     return replace(report, notes=report.notes + (note,))
 
@@ -343,7 +350,7 @@ class AnnotatedVideo:
 
 def _render_from_track(path: Path, track: PoseTrack, out: Path, exercise: str, thresholds, fps=None) -> None:
     """Annotated video from a saved track (no pose model): decode and draw."""
-    reader = read_frames(path, fps=fps)
+    reader = read_frames(path, fps=fps, on_warning=_said_in_the_report)
     info = reader.info
     size = frame_size_for(info.width, info.height, OVERLAY_MAX_SIDE)
     annotator = AnnotatedVideo(out, info.fps or 30.0, size, exercise, thresholds)

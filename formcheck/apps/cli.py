@@ -99,6 +99,12 @@ def _requested_command(argv: list[str]) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     _never_fail_printing()
+    # Building the parser imports the command's module (and its libraries): an interrupt
+    # then is one line too. Usage mistakes and --help end with argparse's SystemExit.
+    return guarded(lambda: _parse_and_run(argv), debug="--debug" in argv)
+
+
+def _parse_and_run(argv: list[str]) -> int:
     command = _requested_command(argv)
     parser = build_parser(command)
     # ``synth`` hands its arguments to its own parser; argparse's REMAINDER
@@ -111,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    return guarded(lambda: _dispatch(args), debug=args.debug)
+    return _dispatch(args)
 
 
 def _never_fail_printing() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from formcheck.analysis.report import Report
 from formcheck.apps.outputs import MARKER, StagedOutput, foreign_files, remove_abandoned
 from formcheck.errors import InputError
 from formcheck.io.files import file_sha256, printable, require_file
@@ -53,6 +54,7 @@ def check_analysis_folder(folder: Path) -> Path:
         raise InputError(f"{folder} is not a folder (give the output folder of `formcheck analyze`)")
     if not (folder / "report.json").is_file():
         raise InputError(f"{folder / 'report.json'} does not exist (run `formcheck analyze VIDEO --out {folder}` first)")
+    Report.load(folder, frames=False)  # a damaged report.json is named as such
     foreign = foreign_files(folder)
     if foreign:
         raise InputError(
