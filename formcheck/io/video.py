@@ -64,6 +64,8 @@ T = TypeVar("T")
 FALLBACK_FPS = 30.0
 #: Frame rates a user may give for a file (``fps=``).
 MIN_FPS, MAX_FPS = 1.0, 1000.0
+#: A header rate above this is taken as wrong (a clock rate, not frames) and the timestamps asked instead.
+MAX_PLAUSIBLE_FPS = 480.0
 
 # Demuxers that read single pictures; a renamed PNG/JPEG opens as a
 # one-frame "video" with these.
@@ -481,6 +483,11 @@ def _describe(path: Path, container, stream, first: av.VideoFrame, ccw_quarter_t
     if ccw_quarter_turns % 2:
         width, height = height, width
     rate = stream.average_rate or stream.guessed_rate
+    if (not rate or not MIN_FPS <= float(rate) <= MAX_PLAUSIBLE_FPS) and _indexes_every_frame(container):
+        # missing or wrong: the timestamps say (MP4 and AVI index every frame; Matroska only key frames)
+        entries = stream.index_entries
+        ticks = [entry.timestamp for entry in entries if not entry.is_discard] if len(entries) else []
+        rate = rate_from_timestamps(ticks, stream.time_base) or rate
     if stream.duration is not None and stream.time_base is not None:
         duration_s = float(stream.duration * stream.time_base)
     elif container.duration is not None:
@@ -498,6 +505,27 @@ def _describe(path: Path, container, stream, first: av.VideoFrame, ccw_quarter_t
         codec=stream.codec_context.name,
         truncated=_index_points_past_end(stream, path.stat().st_size),
     )
+
+
+def rate_from_timestamps(ticks, time_base) -> float:
+    """Frames per second from frame timestamps (the median step), or 0 with fewer than two.
+
+    >>> from fractions import Fraction
+    >>> rate_from_timestamps([0, 3000, 6000, 9000, 12100], Fraction(1, 90000))
+    30.0
+    """
+    if len(ticks) < 2 or not time_base:
+        return 0.0
+    steps = np.diff(np.sort(np.asarray(ticks, np.float64)))
+    steps = steps[steps > 0]
+    if not len(steps):
+        return 0.0
+    return float(1.0 / (np.median(steps) * float(time_base)))
+
+
+def _indexes_every_frame(container) -> bool:
+    names = set(container.format.name.split(","))
+    return bool(names & {"mov", "mp4", "avi"})
 
 
 def _frame_count(stream) -> int:
