@@ -99,11 +99,11 @@ class StagedOutput:
     Examples
     --------
     >>> import tempfile
-    >>> out = Path(tempfile.mkdtemp()) / "results"
-    >>> with StagedOutput(out) as stage:
-    ...     _ = (stage.path / "report.json").write_text("{}")
-    >>> sorted(p.name for p in out.iterdir())
-    ['.formcheck.json', 'report.json']
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     with StagedOutput(Path(tmp) / "results") as stage:
+    ...         _ = (stage.path / "report.json").write_text("{}")
+    ...     sorted(p.name for p in Path(tmp).iterdir()), sorted(p.name for p in stage.out.iterdir())
+    (['results'], ['.formcheck.json', 'report.json'])
     """
 
     def __init__(self, out: str | os.PathLike, keep: Iterable[str] = ()) -> None:
