@@ -117,7 +117,7 @@ class Report:
         """A few plain-language lines for the terminal."""
         exercise = EXERCISES.get(self.exercise)
         name = exercise.short_title if exercise else self.exercise.replace("_", " ")
-        name = name if self.exercise != "unknown" else "Exercise not recognised"
+        name = name if self.exercise not in ("unknown", "") else "Exercise not recognised"
         lines = [f"{name[0].upper() + name[1:]} · {self.view} view · {self.rep_count} rep{'s' if self.rep_count != 1 else ''}"]
         for rep in self.reps:
             if rep.faults:
@@ -132,7 +132,7 @@ class Report:
         if self.set_summary:
             lines.append("  Set: " + "; ".join(self.set_summary) + ".")
         lines.extend(f"  Note: {note}" for note in self.notes)
-        lines.extend(f"  Advice: {text[0].upper() + text[1:]}." for text in self.advice.values())
+        lines.extend(f"  Advice: {text[:1].upper() + text[1:]}." for text in self.advice.values())
         lines.extend(f"  Not assessed — {code.replace('_', ' ')}: {why}" for code, why in self.not_assessable.items())
         return "\n".join(lines)
 

@@ -37,13 +37,17 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import struct
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
 
-from formcheck.io.files import atomic_file
+from formcheck.errors import InputError
+from formcheck.io.files import atomic_file, printable
 from formcheck.pose.landmarks import NUM_LANDMARKS
 
 #: Version of the ``.npz`` track format; bump on incompatible change.
@@ -61,6 +65,22 @@ _OPTIONAL_FIELDS = ("trunk_outlines", "source_index")
 _DERIVED_PREFIX = "derived."
 #: Tracks saved before ``derived`` existed kept the placed hip here (and its version in ``meta``).
 _LEGACY_DERIVED = {"hip_from_outline": "placed_hip"}
+#: ``meta`` key of the SHA-256 of the video a track was made from (``formcheck.io.files.file_sha256``).
+SOURCE_DIGEST = "source_sha256"
+#: Largest frame side a track may claim (pixels): a bigger one is a damaged header.
+_MAX_FRAME_SIDE = 1 << 16
+#: What reading a damaged or foreign file can raise, inside numpy, zipfile and json.
+_UNREADABLE = (
+    OSError, EOFError, ValueError, KeyError, TypeError, IndexError, AttributeError, NotImplementedError,
+    OverflowError, RecursionError, zipfile.BadZipFile, zlib.error, struct.error,
+)
+
+
+class TrackFileError(InputError, ValueError):
+    """A file that is not a usable formcheck landmark track; the message names the file and why.
+
+    Also a ValueError, as :meth:`PoseTrack.load` raised before.
+    """
 
 
 @dataclass(frozen=True)
@@ -330,32 +350,93 @@ class PoseTrack:
 
         Raises
         ------
-        ValueError
-            If the file is not a formcheck track or has an unsupported version.
+        TrackFileError
+            (an InputError and a ValueError) If the file cannot be read, is not
+            a formcheck track (another ``.npz``, an ``.npy`` renamed, a
+            truncated download, …), has an unsupported version, or holds
+            arrays of the wrong shape or kind; the message is one line naming
+            the file.
         """
+        shown = printable(path)
         try:
-            with np.load(path, allow_pickle=False) as data:
+            data = np.load(path, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):  # one array: an .npy renamed
+                raise _NotAnArchive()
+            with data:
                 header = json.loads(str(data["header"]))
                 # Tracks saved by an older formcheck lack the optional arrays (NaN).
                 arrays = {name: data[name] for name in _ARRAY_FIELDS if name in data or name not in _OPTIONAL_FIELDS}
                 derived = {key[len(_DERIVED_PREFIX):]: data[key] for key in data.files if key.startswith(_DERIVED_PREFIX)}
                 legacy = {new: data[old] for old, new in _LEGACY_DERIVED.items() if old in data.files}
-        except (OSError, KeyError, ValueError, EOFError) as exc:
-            raise ValueError(f"{path}: not a formcheck landmark track ({exc.__class__.__name__})") from None
-        if header.get("format") != "formcheck.PoseTrack":
-            raise ValueError(f"{path}: not a formcheck landmark track")
+        except (*_UNREADABLE, _NotAnArchive) as exc:
+            if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
+                raise TrackFileError(f"{shown} cannot be read ({exc.strerror or exc})") from None
+            raise TrackFileError(f"{shown}: not a formcheck landmark track ({_why_unreadable(exc)})") from None
+        if not isinstance(header, dict) or header.get("format") != "formcheck.PoseTrack":
+            raise TrackFileError(f"{shown}: not a formcheck landmark track")
         if header.get("version") != TRACK_FORMAT_VERSION:
-            raise ValueError(
-                f"{path}: landmark track format version {header.get('version')} is not supported "
+            raise TrackFileError(
+                f"{shown}: landmark track format version {header.get('version')!r} is not supported "
                 f"(this formcheck reads version {TRACK_FORMAT_VERSION})"
             )
-        meta = dict(header.get("meta", {}))
+        meta = header.get("meta", {})
+        if not isinstance(meta, dict):
+            raise TrackFileError(f"{shown}: damaged landmark track (its meta is not a table)")
+        meta = dict(meta)
+        frame_size = _frame_size(header.get("frame_size"), shown)
+        for name, values in [*arrays.items(), *derived.items(), *legacy.items()]:
+            if values.dtype.kind not in "fiub":
+                raise TrackFileError(f"{shown}: damaged landmark track ({name} holds {values.dtype} values, not numbers)")
         for old, new in _LEGACY_DERIVED.items():
             if new in legacy and old in meta:
                 derived.setdefault(new, legacy[new])
-                meta["derived"] = {**meta.get("derived", {}), new: meta.pop(old)}
-        return cls(frame_size=tuple(header["frame_size"]), meta=meta, derived=derived, **arrays)
+                meta["derived"] = {**(meta.get("derived") if isinstance(meta.get("derived"), dict) else {}), new: meta.pop(old)}
+        if meta.get("derived") is not None and not isinstance(meta.get("derived"), dict):
+            raise TrackFileError(f"{shown}: damaged landmark track (meta.derived is not a table)")
+        try:
+            return cls(frame_size=frame_size, meta=meta, derived=derived, **arrays)
+        except (ValueError, TypeError) as exc:
+            raise TrackFileError(f"{shown}: damaged landmark track ({exc})") from None
 
+    @property
+    def source_digest(self) -> str | None:
+        """SHA-256 of the video this track was made from, when the track records it."""
+        value = self.meta.get(SOURCE_DIGEST)
+        return value if isinstance(value, str) and value else None
+
+    def source_mismatch(self, frame_size: tuple[int, int], frame_count: int, digest: str | None) -> str | None:
+        """Why this track cannot be the pose track of a video, or None if it can be.
+
+        Parameters
+        ----------
+        frame_size : (int, int)
+            The video's displayed (width, height).
+        frame_count : int
+            Its number of frames (0 if unknown).
+        digest : str or None
+            SHA-256 of its content. When the track records its source's
+            digest, that decides; tracks saved before formcheck recorded it
+            are matched on frame size and frame count.
+
+        Examples
+        --------
+        >>> track = PoseTrack.empty((640, 480), {"source_sha256": "ab12"})
+        >>> track.source_mismatch((640, 480), 0, "ab12") is None
+        True
+        >>> track.source_mismatch((640, 480), 0, "cd34")
+        'it was made from another video (the content differs)'
+        """
+        recorded = self.source_digest
+        if recorded is not None and digest is not None:
+            return None if recorded == digest else "it was made from another video (the content differs)"
+        if tuple(frame_size) != tuple(self.frame_size):
+            return (f"it was made from a {self.frame_size[0]}×{self.frame_size[1]} video, "
+                    f"this one is {frame_size[0]}×{frame_size[1]}")
+        # A decoded track can be a little shorter than the container's count (duplicate
+        # timestamps dropped, a damaged tail), never much shorter or at all longer.
+        if frame_count and not (frame_count * 0.97 - 2 <= len(self) <= frame_count + 1):
+            return f"it has {len(self)} frames, this video has {frame_count}"
+        return None
 
 class TrackBuilder:
     """Collects poses frame by frame into growing arrays, then makes the track.
@@ -413,3 +494,30 @@ def _grown(values: np.ndarray, capacity: int) -> np.ndarray:
 
 def _scalar_or_array(value):
     return float(value) if np.ndim(value) == 0 else value
+
+
+def _frame_size(value: Any, shown: str) -> tuple[int, int]:
+    """``(width, height)`` from a track's header, or TrackFileError."""
+    if (
+        not isinstance(value, list) or len(value) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= _MAX_FRAME_SIDE for v in value)
+    ):
+        raise TrackFileError(f"{shown}: damaged landmark track (frame_size {value!r} is not a width and height)")
+    return int(value[0]), int(value[1])
+
+
+class _NotAnArchive(Exception):
+    """``np.load`` read a single array (an ``.npy``), not an ``.npz`` archive."""
+
+
+def _why_unreadable(exc: BaseException) -> str:
+    """A few words on why a file is not a track."""
+    if isinstance(exc, _NotAnArchive):
+        return "it is a single-array .npy file, not an .npz"
+    if isinstance(exc, zipfile.BadZipFile | EOFError | zlib.error | struct.error):
+        return "the file is damaged or cut short"
+    if isinstance(exc, KeyError):
+        return "it has no formcheck header"
+    if isinstance(exc, json.JSONDecodeError | RecursionError):
+        return "its header is damaged"
+    return "it is not an .npz file"

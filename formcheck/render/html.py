@@ -32,7 +32,7 @@ from typing import Any, Mapping, Sequence
 
 from formcheck.analysis.report import Report
 from formcheck.exercises import EXERCISES
-from formcheck.io.files import write_text_atomic
+from formcheck.io.files import file_sha256, printable, write_text_atomic
 from formcheck.render.plots import column, signals_svg
 from formcheck.render.stills import KeyFrame, find_video, grab_key_frames, load_track, missing_video_note, pick_key_frames
 from formcheck.render.words import (
@@ -109,6 +109,11 @@ def write_html_report(
             notes.append(missing_video_note(report, video))
         else:
             track = track if track is not None else load_track(out_dir / "landmarks.npz")
+            if not _is_analysed_video(video_path, track):  # never another video's frames under this skeleton
+                notes.append(f"Key frames are not shown: {printable(video_path.name)} is not the video this "
+                             "analysis was made from (its content differs).")
+                video_path = None
+        if video_path is not None:
             picks = pick_key_frames(
                 report,
                 track.time_s if track is not None else column(frames, "time"),
@@ -118,9 +123,20 @@ def write_html_report(
                 video_path, picks, track, frames, exercise=loaded.exercise, cache=still_cache
             )
             if picks and not key_frames:
-                notes.append(f"The frames of the reps could not be read from {video_path.name}.")
+                notes.append(f"The frames of the reps could not be read from {printable(video_path.name)}.")
     page = render_html(report, frames, key_frames, client=client, extra_notes=notes)
-    return write_text_atomic(out_dir / REPORT_NAME, page)
+    # A file name with bytes that are not UTF-8 shows as U+FFFD (report.json keeps the exact name).
+    return write_text_atomic(out_dir / REPORT_NAME, printable(page))
+
+
+def _is_analysed_video(video: Path, track) -> bool:
+    """False when the track records the digest of its video and ``video``'s content differs."""
+    if track is None or track.source_digest is None:
+        return True  # tracks saved before formcheck recorded it
+    try:
+        return file_sha256(video) == track.source_digest
+    except OSError:
+        return False
 
 
 def render_html(

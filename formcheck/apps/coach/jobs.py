@@ -20,7 +20,7 @@ from typing import Iterable
 
 from formcheck.io.provenance import FORMCHECK_VERSION
 from formcheck.errors import InputError
-from formcheck.io.files import safe_name
+from formcheck.io.files import printable, safe_name
 from formcheck.exercises import exercise_choices
 
 #: File suffixes taken as videos when searching folders (explicit files are always taken).
@@ -127,7 +127,9 @@ def discover_jobs(
     jobs = []
     for path, (client, parts) in found.items():
         row = overrides.get(path, {})
-        client = row.get("client") or client
+        # Shown in CSV, HTML and the database, so valid text: a folder name with bytes
+        # that are not UTF-8 shows them as U+FFFD (the video path keeps the exact bytes).
+        client = printable(row.get("client") or client)
         jobs.append(
             Job(
                 video=str(path),

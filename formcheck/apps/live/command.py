@@ -11,7 +11,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from formcheck.apps.common import guarded
+from formcheck.apps.common import Parser, guarded, plural
 from formcheck.apps.live.display import Window, display_problem
 from formcheck.apps.live.recorder import SessionRecorder
 from formcheck.apps.live.result import LiveResult
@@ -19,7 +19,9 @@ from formcheck.apps.live.session import LiveOptions, LiveSession
 from formcheck.apps.live.voice import Voice
 from formcheck.errors import InputError, NoPersonError
 from formcheck.exercises import exercise_choices
-from formcheck.io.camera import CameraSource, LatestFrameSource, PacedFileSource
+from formcheck.apps.outputs import check_output_folder
+from formcheck.io.camera import CameraSource, LatestFrameSource, PacedFileSource, check_camera_index
+from formcheck.io.files import printable, require_file
 from formcheck.pose.estimator import MODEL_FILE, LifterFollower, PoseOptions, native_stderr_silenced
 
 #: ``formcheck live``'s description.
@@ -68,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.no_pace and not args.source:
         raise InputError("--no-pace only applies to --source VIDEO")
+    check_sources(args)  # before the pose model loads or a camera opens
     if not args.headless:
         problem = display_problem()
         if problem is not None:
@@ -120,10 +123,24 @@ def run(args: argparse.Namespace) -> int:
     print(result.summary())
     if recorder is not None:
         _finish_recording(recorder, result, label, options)
-        print(f"Recorded session in {recorder.out_dir}{os.sep} (report: {result.report.rep_count} reps)")
+        print(f"Recorded session in {printable(recorder.out_dir)}{os.sep} "
+              f"(report: {plural(result.report.rep_count, 'rep')})")
     if not result.person_seen and result.processed:
         raise NoPersonError(f"no person was seen in {label}")
     return 0
+
+
+def check_sources(args: argparse.Namespace) -> None:
+    """The camera index, the video file and the recording folder, checked before anything opens them."""
+    if args.source is None:
+        try:
+            check_camera_index(args.camera if args.camera is not None else 0)
+        except InputError as exc:
+            raise InputError(f"{exc}: plug one in, choose another with --camera N, or use --source VIDEO") from None
+    elif "://" not in args.source:
+        require_file(Path(args.source), "video file")
+    if args.record:
+        check_output_folder(args.record)
 
 
 def _finish_recording(
@@ -163,7 +180,7 @@ def _open_source(args, options: LiveOptions) -> tuple[LatestFrameSource, str, fl
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m formcheck.apps.live`` (same as ``formcheck live``)."""
-    parser = argparse.ArgumentParser(prog="formcheck live", description=DESCRIPTION)
+    parser = Parser(prog="formcheck live", description=DESCRIPTION)
     add_arguments(parser)
     args = parser.parse_args(argv)
     return guarded(lambda: run(args))
