@@ -613,26 +613,49 @@ def setup_table(groups: dict[str, list[se.ClipEval]]) -> str:
         "bar |error|"], align="lrrlrrrrrrrrl")
 
 
-def checks_table(clips: list[se.ClipEval]) -> str:
-    """Per check, pooled: false alarms per clean rep, alarms on reps that are not reps, detection at the
-    rendered size, and the check's value against the truth."""
-    stats = sc.check_stats(clips)
+def stated_sizes() -> dict[tuple[str, str], str]:
+    """(exercise, check) → the fault size the every-check grid renders for it (its detection goal)."""
+    out = {}
+    for base, variants in list(LIFT_VARIANTS.values()) + list(HINGE_VARIANTS.values()):
+        exercise = base["exercise"]
+        for label, variant in variants:
+            spec = {"faults": variant.get("faults", {}), "depth": variant.get("depth", base.get("depth", 1.0))}
+            codes = [sc.check_for_fault(exercise, k) for k in spec["faults"]] or (
+                ["shallow_depth"] if "depth" in variant else [])
+            for code in codes:
+                knobs = [k for k in spec["faults"] if sc.check_for_fault(exercise, k) == code] or [code]
+                out[(exercise, code)] = sc.fault_size(spec, exercise, code, knobs)
+    return out
+
+
+def false_alarm_table(clips: list[se.ClipEval]) -> str:
+    """Per check, pooled: false alarms per judged clean rep, alarms on reps that are not reps, and the
+    check's reading against the true value on every judged rep."""
     rows = []
-    for (exercise, code), st in sorted(stats.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+    for (exercise, code), st in sorted(sc.check_stats(clips).items()):
         if not (st.clean or st.clean_withheld or st.positives):
             continue
-        size = "; ".join(st.sizes) if st.sizes else "-"
-        true = f"{np.median(st.positive_truth):.1f}" if st.positive_truth else "-"
         rows.append([
             exercise, code, st.clean, st.clean_withheld, pct(st.caution, st.clean), pct(st.fault, st.clean),
-            f"{st.phantom_alarms}/{st.phantom}" if st.phantom else "-", size, true,
-            pct(st.found, st.positives), pct(st.found_fault, st.positives), st.positives_withheld,
-            st.value_bias, st.value_mae, st.main_reason()[:50] or "-",
+            f"{st.phantom_alarms}/{st.phantom}" if st.phantom else "-", st.value_bias, st.value_mae,
+            len(st.value_errors), st.main_reason()[:60] or "-",
         ])
     return se.format_table(rows, [
         "exercise", "check", "clean reps", "withheld", "FA caution", "FA fault", "alarms on non-reps",
-        "fault size", "true value", "detected", "as fault", "withheld", "value bias", "value MAE",
-        "main reason withheld"], align="llrrrrrlrrrrrrl")
+        "value bias", "value MAE", "values", "main reason withheld"], align="llrrrrrrrrl")
+
+
+def detection_table(clips: list[se.ClipEval]) -> str:
+    """Per check and rendered fault size: detection (caution or fault), as a fault, withheld."""
+    stated = stated_sizes()
+    rows = []
+    for (exercise, code), st in sorted(sc.check_stats(clips).items()):
+        for size, at in sorted(st.by_size.items(), key=lambda kv: kv[1].true_value):
+            mark = " *" if stated.get((exercise, code)) == size else ""
+            rows.append([exercise, code, size + mark, at.true_value, at.reps, pct(at.found, at.reps),
+                         pct(at.found_fault, at.reps), at.withheld])
+    return se.format_table(rows, ["exercise", "check", "rendered fault (* = stated size)", "true value", "reps",
+                                  "detected", "as fault", "withheld"], align="lllrrrrr")
 
 
 def check_matrix(groups: dict[str, list[se.ClipEval]], what: str) -> str:
@@ -697,25 +720,29 @@ def depth_table(clips: list[se.ClipEval]) -> str:
 
 def check_goal_lines(clips: list[se.ClipEval]) -> list[str]:
     """Issue 16's budgets per check over the side-view set-ups: ≤ 2 % false alarms per clean rep,
-    ≥ 90 % detection at the rendered size (or withheld, with the reason)."""
-    lines = [f"Issue 16 (every check; side views ≤ {GOAL_MAX_YAW_DEG:.0f}° of yaw, every set-up; {len(clips)} clips):"]
+    ≥ 90 % detection at the stated size (or withheld, with the reason)."""
+    stated = stated_sizes()
+    lines = [f"Issue 16 (every check; side views ≤ {GOAL_MAX_YAW_DEG:.0f}° of yaw, every set-up; {len(clips)} clips; "
+             "false alarms ≤ 2 % of clean reps / detected ≥ 90 % at the stated size, n/a: none rendered):"]
     for (exercise, code), st in sorted(sc.check_stats(clips).items()):
         if not (st.clean or st.clean_withheld or st.positives):
             continue
-        fa = st.alarm_rate
         if st.clean:
-            ok = fa <= 0.02
+            ok = st.alarm_rate <= 0.02
             fa_text = f"false alarms {pct(st.caution + st.fault, st.clean)} of clean reps ({st.fault} faults)"
         else:
             ok, fa_text = True, f"withheld on all {st.clean_withheld} clean reps ({st.main_reason()})"
-        if st.positives:
-            det_ok = st.detection >= 0.9
-            det = f"detected {pct(st.found, st.positives)} at {'; '.join(st.sizes)}"
-            if not det_ok and st.positives_withheld >= 0.5 * st.positives:
+        size = stated.get((exercise, code))
+        at = st.by_size.get(size) if size else None
+        if at is not None and at.reps:
+            verdict = "PASS" if at.detection >= 0.9 else "FAIL"
+            true = f" (true {at.true_value:.1f})" if np.isfinite(at.true_value) else ""
+            det = f"detected {pct(at.found, at.reps)} at {size}{true}"
+            if verdict == "FAIL" and at.withheld >= 0.5 * at.reps:
                 det += f" — withheld: {st.main_reason()}"
         else:
-            det_ok, det = True, "no rendered fault"
-        lines.append(f"{'PASS' if ok else 'FAIL'}/{'PASS' if det_ok else 'FAIL'}  {exercise}:{code}: {fa_text}; {det}")
+            verdict, det = "n/a ", "no fault rendered at a stated size"
+        lines.append(f"{'PASS' if ok else 'FAIL'}/{verdict}  {exercise}:{code}: {fa_text}; {det}")
     return lines
 
 
@@ -737,9 +764,12 @@ def checks_report(results: list[se.ClipEval], summary: bool = False) -> None:
     print("\nEvery check: set-ups (hip−spine RMSE over side-view clips, degrees; hidden/in-frame: share of "
           "frames, from the truth):")
     print(setup_table(check_groups or groups))
-    print(f"\nEvery check, pooled over the side views of every condition ({len(goal)} clips; a clean rep is "
-          "rendered without any fault; value = check's reading − true value):")
-    print(checks_table(goal))
+    print(f"\nEvery check: false alarms, pooled over the side views of every condition ({len(goal)} clips; a clean "
+          "rep is rendered without any fault; value = the check's reading − the true value, every judged rep):")
+    print(false_alarm_table(goal))
+    print("\nEvery check: detection by rendered fault size (side views of every condition; true value: median of "
+          "what the check measures):")
+    print(detection_table(goal))
     for what, words in (("fa", "false alarms (caution or fault) / judged clean reps; w = withheld"),
                         ("det", "detected / reps rendered with the fault")):
         for prefix in ("dl_", "sq_"):

@@ -335,8 +335,8 @@ def test_grid_rescore_prints_the_per_check_tables_and_a_summary(tmp_path, capsys
     assert grid.main(["--mode", "checks", "--only", "sq_side", "--rescore", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "re-scored 2 of" in out
-    assert "Every check, pooled" in out and "squat     shallow_depth" in out
+    assert "Every check: false alarms" in out and "squat     shallow_depth" in out and "Every check: detection" in out
     assert "Alarms by rendered variant" in out
     assert grid.main(["--mode", "checks", "--only", "sq_side", "--rescore", "--summary", "--out", str(tmp_path)]) == 0
     summary = capsys.readouterr().out
-    assert "squat:shallow_depth" in summary and "Every check, pooled" not in summary
+    assert "squat:shallow_depth" in summary and "Every check: false alarms" not in summary

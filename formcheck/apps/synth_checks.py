@@ -179,6 +179,26 @@ def bar_pairs(report: Report, truth_reps: Sequence[Mapping], pairs: Mapping[int,
 
 # ---------------------------------------------------------------- pooled statistics
 @dataclass
+class SizeStats:
+    """Detection of one check at one rendered fault size: reps, flagged, as fault, withheld, true values."""
+
+    reps: int = 0
+    found: int = 0
+    found_fault: int = 0
+    withheld: int = 0
+    truth: list = field(default_factory=list)
+
+    @property
+    def detection(self) -> float:
+        return self.found / self.reps if self.reps else float("nan")
+
+    @property
+    def true_value(self) -> float:
+        """Median true value of what the check measures, over these reps."""
+        return float(np.median(self.truth)) if self.truth else float("nan")
+
+
+@dataclass
 class CheckStats:
     """One check's record over a set of clips.
 
@@ -203,6 +223,8 @@ class CheckStats:
         Of those, the counted ones on which the check was withheld.
     sizes : list of str
         The rendered fault sizes (``"knob=severity"``).
+    by_size : dict
+        Rendered size → :class:`SizeStats` (the same counts, per size).
     value_errors : list of float
         Check value − true value, on every judged rep with both.
     reasons : dict
@@ -223,6 +245,7 @@ class CheckStats:
     positives_withheld: int = 0
     positive_truth: list = field(default_factory=list)
     sizes: list = field(default_factory=list)
+    by_size: dict = field(default_factory=dict)
     value_errors: list = field(default_factory=list)
     reasons: dict = field(default_factory=dict)
 
@@ -264,6 +287,22 @@ def _mapped_faults(exercise: str, faults: Iterable[str]) -> set[str]:
     return {check_for_fault(exercise, f) for f in faults}
 
 
+def fault_size(spec: Mapping, exercise: str, code: str, truth_faults: Iterable[str]) -> str:
+    """How a rep's fault for ``code`` was rendered: ``"knob=severity"`` (squat depth: ``"depth=…"``).
+
+    >>> fault_size({"faults": {"bar_drift": 15.0}}, "deadlift", "bar_drift", ("bar_drift",))
+    'bar_drift=15'
+    >>> fault_size({"depth": 0.77, "faults": {}}, "squat", "shallow_depth", ("shallow_depth",))
+    'depth=0.77'
+    """
+    faults = dict(spec.get("faults", {}))
+    knobs = [f for f in truth_faults if check_for_fault(exercise, f) == code]
+    parts = [f"{k}={faults[k]:g}" for k in knobs if k in faults]
+    if code == "shallow_depth" and "shallow_depth" not in faults:
+        parts.append(f"depth={float(spec.get('depth', 1.0)):g}")
+    return ", ".join(parts)
+
+
 def check_stats(clips: Iterable) -> dict[tuple[str, str], CheckStats]:
     """Pool :class:`~formcheck.apps.synth_eval.ClipEval` results into one :class:`CheckStats`
     per (exercise, check), for the checks of each clip's true exercise."""
@@ -292,19 +331,25 @@ def check_stats(clips: Iterable) -> dict[tuple[str, str], CheckStats]:
                         s.clean += 1
                         s.caution += v["severity"] == "caution"
                         s.fault += v["severity"] == "fault"
-                if code in present:
-                    s.positives += 1
-                    s.found += v["severity"] in ALARMS
-                    s.found_fault += v["severity"] == "fault"
-                    s.positives_withheld += bool(withheld) and counted
-                    knob = [f for f in rep.truth_faults if check_for_fault(exercise, f) == code]
-                    size = ", ".join(f"{k}={clip.spec.get('faults', {}).get(k, float('nan')):g}" for k in knob)
-                    if size not in s.sizes:
-                        s.sizes.append(size)
                 key = truth_measure(exercise, code)
                 true = rep.truth_measures.get(key, float("nan")) if key else float("nan")
-                if code in present and np.isfinite(true):
-                    s.positive_truth.append(true)
+                if code in present:
+                    found, as_fault = v["severity"] in ALARMS, v["severity"] == "fault"
+                    s.positives += 1
+                    s.found += found
+                    s.found_fault += as_fault
+                    s.positives_withheld += bool(withheld) and counted
+                    size = fault_size(clip.spec, exercise, code, rep.truth_faults)
+                    if size not in s.sizes:
+                        s.sizes.append(size)
+                    at = s.by_size.setdefault(size, SizeStats())
+                    at.reps += 1
+                    at.found += found
+                    at.found_fault += as_fault
+                    at.withheld += bool(withheld) and counted
+                    if np.isfinite(true):
+                        s.positive_truth.append(true)
+                        at.truth.append(true)
                 if not withheld and np.isfinite(v["value"]) and np.isfinite(true):
                     s.value_errors.append(float(v["value"]) - float(true))
         for extra in clip.extra_reps:
