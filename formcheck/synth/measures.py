@@ -15,6 +15,8 @@ never the truth.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -109,7 +111,6 @@ def occlusion(motion: Motion, camera: Camera, xy: np.ndarray, depth: np.ndarray)
     and further from the camera than the plate. (Rendered bystanders stay
     behind or beside the lifter, so :data:`BEHIND_PERSON` is never set here.)
     """
-    n = len(xy)
     codes = np.zeros(xy.shape[:2], np.int8)
     w, h = camera.image_size
     with np.errstate(invalid="ignore"):
@@ -122,7 +123,6 @@ def occlusion(motion: Motion, camera: Camera, xy: np.ndarray, depth: np.ndarray)
             hidden = inside_convex(hull, xy[i]) & (depth[i] > plate_depth[i])
             codes[i, hidden] = BEHIND_PLATE
     codes[outside] = OUT_OF_FRAME
-    assert codes.shape == (n, xy.shape[1])
     return codes
 
 
@@ -155,6 +155,113 @@ def _landmark_hip_angle(skel: bm.Skeleton) -> np.ndarray:
     return 180.0 - np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
 
 
+@dataclass(frozen=True)
+class _Lift:
+    """Per-frame true quantities of one clip (lab geometry), computed once for every rep."""
+
+    motion: Motion
+    pose: dict                 # the joint angles used (deg), per frame
+    trunk: np.ndarray          # hip centre → top of the shoulder vs vertical (deg, + forward)
+    shin: np.ndarray           # ankle → knee vs vertical (deg, + knee ahead)
+    thigh: np.ndarray          # knee → hip above horizontal (deg, + hip above knee)
+    heel_lift: np.ndarray      # back of the heel above the toe tip (m)
+    hip_height: np.ndarray     # hip joint centre above the floor (m)
+    landmark_hip: np.ndarray   # shoulder–hip–knee flexion (deg)
+    hips_hidden: np.ndarray    # both hips behind the near plate
+    knees_hidden: np.ndarray   # both knees behind the near plate
+    all_in: np.ndarray         # every landmark inside the frame
+
+    @classmethod
+    def of(cls, motion: Motion, camera: Camera, codes: np.ndarray | None) -> "_Lift":
+        skel = motion.skeleton()
+        if codes is None:
+            xy, depth = camera.project(bm.blazepose_landmarks(skel))
+            codes = occlusion(motion, camera, xy, depth)
+        knee, ankle = skel.midpoint("knee"), skel.midpoint("ankle")
+        behind = codes == BEHIND_PLATE
+        return cls(
+            motion=motion, pose=skel.pose, trunk=bm.trunk_inclination_deg(skel), shin=bm.segment_inclination_deg(ankle, knee),
+            thigh=_above_horizontal(skel.points["hip_centre"], knee),
+            heel_lift=skel.midpoint("foot_heel")[:, 1] - skel.midpoint("foot_toe_tip")[:, 1],
+            hip_height=skel.points["hip_centre"][:, 1], landmark_hip=_landmark_hip_angle(skel),
+            hips_hidden=behind[:, lm.LEFT_HIP] & behind[:, lm.RIGHT_HIP],
+            knees_hidden=behind[:, lm.LEFT_KNEE] & behind[:, lm.RIGHT_KNEE],
+            all_in=np.all(codes != OUT_OF_FRAME, axis=1),
+        )
+
+
+#: The clip starts in quiet standing: frame 0 is the lifter's standing reference.
+_STAND = 0
+
+
+def _in_phases(lift: _Lift, frames: np.ndarray, *names: str) -> np.ndarray:
+    return frames[np.isin(lift.motion.phase[frames], [PHASE_CODE[k] for k in names])]
+
+
+def _deadlift(lift: _Lift, rep, a: int, b: int) -> dict[str, float]:
+    """From the floor: the start position, the early pull, the lowering and the bar's travel."""
+    motion, t, pose = lift.motion, lift.motion.time_s, lift.pose
+    lock = np.flatnonzero((motion.phase == PHASE_CODE["lockout"]) & (t >= rep.start_s - 1e-9) & (t <= rep.end_s + 1e-9))
+    lock_start = int(lock[0]) if len(lock) else int(round(rep.lockout_s * motion.fps))
+    lock_end = int(lock[-1]) if len(lock) else lock_start
+    pull = np.arange(a, max(lock_start, a + 2))
+    early = pull[: max(2, int(round(0.4 * len(pull))))]
+    frames = np.arange(a, b + 1)
+    held = frames[motion.implement_attached[frames]]
+    anchor = motion.implement_anchor
+    out = {
+        "start_trunk_deg": float(lift.trunk[a]),
+        "start_thigh_above_parallel_deg": float(lift.thigh[a]),
+        "start_hip_above_bar_plate_radii": float((lift.hip_height[a] - anchor[a, 1]) / imp.PLATE_RADIUS),
+        "early_trunk_rise_deg": float(np.max(lift.trunk[early]) - lift.trunk[a]),
+        "lowering_s": _movement_time(pose["hip_flexion"], t, lock_end, b),
+    }
+    if len(held):
+        out["bar_forward_cm"] = float(100.0 * np.max(anchor[held, 0] - anchor[held[0], 0]))
+    return out
+
+
+def _squat(lift: _Lift, frames: np.ndarray) -> dict[str, float]:
+    """At the bottom: depth, heels, lean over the shins, knees forward; the lower back against the descent's start."""
+    motion, lumbar, s = lift.motion, lift.pose["lumbar_flexion"], _STAND
+    drop = lift.hip_height[s] - lift.hip_height[frames]
+    deep = frames[drop >= 0.5 * np.max(drop)]
+    deepest = int(frames[np.argmin(lift.hip_height[frames])])
+    bottom = frames[motion.phase[frames] == PHASE_CODE["bottom"]]
+    bottom = bottom if len(bottom) else np.array([deepest])
+    descent = frames[motion.phase[frames] == PHASE_CODE["descent"]]
+    start_lumbar = float(lumbar[descent[0]]) if len(descent) else float(lumbar[frames[0]])
+    moving = _in_phases(lift, frames, "descent", "bottom", "ascent")
+    return {
+        "thigh_above_parallel_deg": float(lift.thigh[deepest]),
+        "heel_rise_cm": float(100.0 * (np.max(lift.heel_lift[frames]) - lift.heel_lift[s])),
+        "lean_over_shin_deg": float(np.max((lift.trunk - lift.shin)[deep]) - (lift.trunk[s] - lift.shin[s])),
+        "shin_forward_deg": float(np.max(lift.shin[bottom]) - lift.shin[s]),
+        "butt_wink_deg": float(np.max(lumbar[bottom]) - start_lumbar),
+        "lumbar_arch_deg": float(max(0.0, np.max(start_lumbar - lumbar[moving]))) if len(moving) else float("nan"),
+    }
+
+
+def _hinge(lift: _Lift, frames: np.ndarray) -> dict[str, float]:
+    """Hinges and the deadlift: the top of the rep (lean back, soft lockout) and the depth of the hinge."""
+    pose, s = lift.pose, _STAND
+    hip_flex = pose["hip_flexion"]
+    top = _in_phases(lift, frames, "ascent", "lockout", "descent")
+    top = top[hip_flex[top] <= np.min(hip_flex[top]) + _TOP_WINDOW_DEG] if len(top) else top
+    out = {}
+    if len(top):
+        out.update(lockout_lean_back_deg=float(np.max(-lift.trunk[top])),
+                   lean_back_vs_standing_deg=float(np.max(lift.trunk[s] - lift.trunk[top])),
+                   lockout_short_deg=float(max(np.min(hip_flex[top]), np.min(pose["knee_flexion"][top]))))
+    hip = lift.landmark_hip
+    half = frames[hip[frames] >= 0.5 * (np.max(hip[frames]) + np.min(hip[frames]))]
+    out.update(knee_bend_deg=float(np.max(pose["knee_flexion"][half]) - pose["knee_flexion"][s]),
+               hinge_deg=float(np.max(hip[frames]) - hip[s]))
+    if lift.motion.implement == "barbell" and len(top):
+        out["hip_hidden_at_top"] = float(np.mean(lift.hips_hidden[top]))
+    return out
+
+
 def rep_measures(motion: Motion, camera: Camera, codes: np.ndarray | None = None) -> list[dict[str, float]]:
     """Per rep, the true values of :data:`MEASURES` that apply to the exercise.
 
@@ -170,96 +277,30 @@ def rep_measures(motion: Motion, camera: Camera, codes: np.ndarray | None = None
     list of dict
         One ``{measure: value}`` per rep (floats, NaN where undefined).
     """
-    skel = motion.skeleton()
-    t = motion.time_s
-    fps = motion.fps
-    n = len(t)
-    pose = skel.pose
-    P = skel.points
-    if codes is None:
-        xy, depth = camera.project(bm.blazepose_landmarks(skel))
-        codes = occlusion(motion, camera, xy, depth)
-    hips_hidden = (codes[:, lm.LEFT_HIP] == BEHIND_PLATE) & (codes[:, lm.RIGHT_HIP] == BEHIND_PLATE)
-    knees_hidden = (codes[:, lm.LEFT_KNEE] == BEHIND_PLATE) & (codes[:, lm.RIGHT_KNEE] == BEHIND_PLATE)
-    all_in = np.all(codes != OUT_OF_FRAME, axis=1)
-
-    trunk = bm.trunk_inclination_deg(skel)
-    knee_mid, ankle_mid = skel.midpoint("knee"), skel.midpoint("ankle")
-    shin = bm.segment_inclination_deg(ankle_mid, knee_mid)
-    thigh = _above_horizontal(P["hip_centre"], knee_mid)
-    heel_lift = skel.midpoint("foot_heel")[:, 1] - skel.midpoint("foot_toe_tip")[:, 1]
-    lumbar = pose["lumbar_flexion"]
-    hip_flex, knee_flex = pose["hip_flexion"], pose["knee_flexion"]
-    hip_height = P["hip_centre"][:, 1]
-    landmark_hip = _landmark_hip_angle(skel)
-    stand = 0  # the clip starts in quiet standing
-    phase = motion.phase
-    anchor = motion.implement_anchor
-    attached = motion.implement_attached
-
+    lift = _Lift.of(motion, camera, codes)
+    pose = lift.pose
+    t, fps, n = motion.time_s, motion.fps, len(motion)
     out = []
     for rep in motion.reps:
         a = int(round(rep.start_s * fps))
         b = min(int(round(rep.end_s * fps)), n - 1)
         frames = np.arange(a, b + 1)
         m: dict[str, float] = {
-            "peak_lumbar_flexion_deg": float(np.max(lumbar[frames])),
-            "in_frame_share": float(np.mean(all_in[frames])),
+            "peak_lumbar_flexion_deg": float(np.max(pose["lumbar_flexion"][frames])),
+            "in_frame_share": float(np.mean(lift.all_in[frames])),
         }
         if motion.exercise == "deadlift":
-            lock = np.flatnonzero((phase == PHASE_CODE["lockout"]) & (t >= rep.start_s - 1e-9) & (t <= rep.end_s + 1e-9))
-            lock_start = int(lock[0]) if len(lock) else int(round(rep.lockout_s * fps))
-            lock_end = int(lock[-1]) if len(lock) else lock_start
-            pull = np.arange(a, max(lock_start, a + 2))
-            early = pull[: max(2, int(round(0.4 * len(pull))))]
-            bar_y = anchor[a, 1]
-            m.update(
-                start_trunk_deg=float(trunk[a]),
-                start_thigh_above_parallel_deg=float(thigh[a]),
-                start_hip_above_bar_plate_radii=float((hip_height[a] - bar_y) / imp.PLATE_RADIUS),
-                early_trunk_rise_deg=float(np.max(trunk[early]) - trunk[a]),
-                lowering_s=_movement_time(hip_flex, t, lock_end, b),
-            )
-        if motion.exercise in ("squat", "rdl", "good_morning", "kettlebell_swing"):
+            m.update(_deadlift(lift, rep, a, b))
+        else:  # lifts that start at the top
             bottom = min(int(round(rep.bottom_s * fps)), n - 1)
-            m["descent_s"] = _movement_time(hip_height if motion.exercise == "squat" else hip_flex, t, a, bottom)
+            signal = lift.hip_height if motion.exercise == "squat" else pose["hip_flexion"]
+            m["descent_s"] = _movement_time(signal, t, a, bottom)
         if motion.exercise == "squat":
-            drop = hip_height[stand] - hip_height[frames]
-            deep = frames[drop >= 0.5 * np.max(drop)]
-            deepest = int(frames[np.argmin(hip_height[frames])])
-            bottom_phase = frames[phase[frames] == PHASE_CODE["bottom"]]
-            bottom_phase = bottom_phase if len(bottom_phase) else np.array([deepest])
-            descent = frames[phase[frames] == PHASE_CODE["descent"]]
-            start_lumbar = float(lumbar[descent[0]]) if len(descent) else float(lumbar[a])
-            moving = frames[np.isin(phase[frames], [PHASE_CODE[k] for k in ("descent", "bottom", "ascent")])]
-            m.update(
-                thigh_above_parallel_deg=float(thigh[deepest]),
-                heel_rise_cm=float(100.0 * (np.max(heel_lift[frames]) - heel_lift[stand])),
-                lean_over_shin_deg=float(np.max((trunk - shin)[deep]) - (trunk[stand] - shin[stand])),
-                shin_forward_deg=float(np.max(shin[bottom_phase]) - shin[stand]),
-                butt_wink_deg=float(np.max(lumbar[bottom_phase]) - start_lumbar),
-                lumbar_arch_deg=float(max(0.0, np.max(start_lumbar - lumbar[moving]))) if len(moving) else float("nan"),
-            )
-        if motion.exercise in ("deadlift", "rdl", "good_morning", "kettlebell_swing"):
-            top = frames[np.isin(phase[frames], [PHASE_CODE[k] for k in ("ascent", "lockout", "descent")])]
-            top = top[hip_flex[top] <= np.min(hip_flex[top]) + _TOP_WINDOW_DEG] if len(top) else top
-            if len(top):
-                m.update(
-                    lockout_lean_back_deg=float(np.max(-trunk[top])),
-                    lean_back_vs_standing_deg=float(np.max(trunk[stand] - trunk[top])),
-                    lockout_short_deg=float(max(np.min(hip_flex[top]), np.min(knee_flex[top]))),
-                )
-            half = frames[landmark_hip[frames] >= 0.5 * (np.max(landmark_hip[frames]) + np.min(landmark_hip[frames]))]
-            m.update(knee_bend_deg=float(np.max(knee_flex[half]) - knee_flex[stand]),
-                     hinge_deg=float(np.max(landmark_hip[frames]) - landmark_hip[stand]))
-            if motion.implement == "barbell" and len(top):
-                m["hip_hidden_at_top"] = float(np.mean(hips_hidden[top]))
-        if motion.exercise == "deadlift":
-            held = frames[attached[frames]]
-            if len(held):
-                m["bar_forward_cm"] = float(100.0 * np.max(anchor[held, 0] - anchor[held[0], 0]))
+            m.update(_squat(lift, frames))
+        else:
+            m.update(_hinge(lift, frames))
         if motion.implement == "barbell" and motion.exercise == "deadlift":
             near = frames[np.abs(t[frames] - rep.start_s) <= _LIFT_OFF_WINDOW_S]
-            m["knee_hidden_at_start"] = float(np.mean(knees_hidden[near])) if len(near) else float("nan")
+            m["knee_hidden_at_start"] = float(np.mean(lift.knees_hidden[near])) if len(near) else float("nan")
         out.append({k: float(v) for k, v in m.items()})
     return out
