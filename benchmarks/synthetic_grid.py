@@ -603,14 +603,15 @@ def setup_table(groups: dict[str, list[se.ClipEval]]) -> str:
         rows.append([
             name, len(clips), rate(c.found_exercise == c.exercise for c in clips),
             "/".join(sorted({c.view for c in clips})), f"{exact}/{len(clips)}", extra, missed,
-            pooled_rmse(side, "hip_spine_excluded"), _nanmean([c.person_height_px for c in clips]),
+            pooled_rmse(side, "hip_spine_excluded"), pooled_rmse(side, "hip_landmark"),
+            _nanmean([c.person_height_px for c in clips]),
             _mean_measure(clips, "in_frame_share"), _mean_measure(clips, "hip_hidden_at_top"),
             _mean_measure(clips, "knee_hidden_at_start"), bar_text,
         ])
     return se.format_table(rows, [
         "condition", "clips", "exercise right", "view", "reps exact", "extra reps", "missed reps",
-        "hip−spine RMSE", "lifter px", "all in frame", "hips behind plate @top", "knees behind plate @start",
-        "bar |error|"], align="lrrlrrrrrrrrl")
+        "hip−spine RMSE", "hip(lmk) RMSE", "lifter px", "all in frame", "hips behind plate @top",
+        "knees behind plate @start", "bar |error|"], align="lrrlrrrrrrrrrl")
 
 
 def stated_sizes() -> dict[tuple[str, str], str]:
@@ -761,8 +762,9 @@ def checks_report(results: list[se.ClipEval], summary: bool = False) -> None:
     for c in sorted(scored, key=lambda c: order.index(c.condition) if c.condition in order else 99):
         groups.setdefault(c.condition, []).append(c)
     check_groups = {k: v for k, v in groups.items() if k in {c.name for c in CHECK_CONDITIONS}}
-    print("\nEvery check: set-ups (hip−spine RMSE over side-view clips, degrees; hidden/in-frame: share of "
-          "frames, from the truth):")
+    print("\nEvery check: set-ups (hip−spine = hip angle excluding the spine, where the spine is judged; hip(lmk) = "
+          "landmark hip angle vs the same angle on the true landmarks; RMSE over side-view clips, degrees; "
+          "hidden/in-frame: share of frames, from the truth):")
     print(setup_table(check_groups or groups))
     print(f"\nEvery check: false alarms, pooled over the side views of every condition ({len(goal)} clips; a clean "
           "rep is rendered without any fault; value = the check's reading − the true value, every judged rep):")
