@@ -2,7 +2,8 @@
 
 ``clip.mp4`` gets ``clip.truth.npz`` (all arrays, plus the same header as
 JSON inside) and ``clip.truth.json`` (a human-readable summary: reps, faults,
-camera, spec). Landmarks follow the pose model's convention (see
+camera, spec, and per rep the true values of what each check measures,
+``check_truth``; :mod:`formcheck.synth.measures`). Landmarks follow the pose model's convention (see
 :func:`formcheck.synth.body.blazepose_landmarks`); world landmarks are metres,
 hip-centred, x right / y down / z away from the camera in the horizontal plane.
 """
@@ -19,7 +20,9 @@ import numpy as np
 
 from formcheck.io.files import atomic_file, write_text_atomic
 from formcheck.synth import body as bm
+from formcheck.synth.bystander import BystanderBody
 from formcheck.synth.camera import Camera
+from formcheck.synth.measures import occlusion, rep_measures
 from formcheck.synth.motion import Motion
 from formcheck.synth.timeline import PHASES
 
@@ -27,6 +30,8 @@ TRUTH_FORMAT_VERSION = 1
 _ARRAYS = ("time_s", "landmarks_xy", "world", "trunk_edges", "lumbar_flexion_deg", "hip_flexion_deg",
            "knee_flexion_deg", "trunk_inclination_deg", "pelvis_tilt_deg", "phase", "implement_xy",
            "rep_start_s", "rep_bottom_s", "rep_lockout_s", "rep_end_s")
+#: Arrays that truth files written before they existed lack (None when absent).
+_OPTIONAL_ARRAYS = ("landmark_hidden", "bystander_xy")
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,6 +77,15 @@ class SynthTruth:
         Requested fault severities.
     meta : dict
         Spec and camera, JSON-serialisable.
+    landmark_hidden : (n, 33) int8 or None
+        Whether the camera could see each landmark: codes of
+        :data:`formcheck.synth.measures.OCCLUSION_CODES` (0 seen, 1 inside the
+        near plate's disc, 2 outside the frame).
+    bystander_xy : (n, 33, 2) or None
+        Image landmarks of the second person in the scene (None without one).
+    rep_measures : tuple of dict
+        Per rep, the true values of what the fault checks measure
+        (:data:`formcheck.synth.measures.MEASURES`); ``check_truth`` in the JSON.
     """
 
     time_s: np.ndarray
@@ -98,6 +112,9 @@ class SynthTruth:
     severities: dict[str, float] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
     phases: tuple[str, ...] = PHASES
+    landmark_hidden: np.ndarray | None = None
+    bystander_xy: np.ndarray | None = None
+    rep_measures: tuple[dict[str, float], ...] = ()
 
     def __len__(self) -> int:
         return len(self.time_s)
@@ -124,6 +141,7 @@ class SynthTruth:
             "rep_faults": [list(f) for f in self.rep_faults],
             "severities": self.severities,
             "meta": self.meta,
+            **({"rep_measures": [dict(m) for m in self.rep_measures]} if self.rep_measures else {}),
         }
 
     def summary(self) -> dict[str, Any]:
@@ -146,6 +164,9 @@ class SynthTruth:
                 "max_hip_flexion_deg": round(float(np.max(self.hip_flexion_deg[sel])), 2),
                 "max_knee_flexion_deg": round(float(np.max(self.knee_flexion_deg[sel])), 2),
             })
+            if i < len(self.rep_measures):
+                reps[-1]["check_truth"] = {k: (round(v, 3) if np.isfinite(v) else None)
+                                           for k, v in self.rep_measures[i].items()}
         head = self._header()
         head.update(n_frames=len(self), duration_s=round(float(self.time_s[-1]), 4) if len(self) else 0.0,
                     rep_count=self.rep_count, reps=reps,
@@ -157,6 +178,7 @@ class SynthTruth:
         """Write ``<clip>.truth.npz`` and ``<clip>.truth.json`` beside ``clip_path``, atomically."""
         npz_path, json_path = truth_paths(clip_path)
         arrays = {name: getattr(self, name) for name in _ARRAYS}
+        arrays.update({name: getattr(self, name) for name in _OPTIONAL_ARRAYS if getattr(self, name) is not None})
         with atomic_file(npz_path) as fh:
             np.savez_compressed(fh, header=np.array(json.dumps(self._header())), **arrays)
         write_text_atomic(json_path, json.dumps(self.summary(), indent=2))
@@ -171,12 +193,15 @@ class SynthTruth:
         with np.load(path, allow_pickle=False) as data:
             head = json.loads(str(data["header"]))
             arrays = {name: data[name] for name in _ARRAYS}
+            arrays.update({name: data[name] for name in _OPTIONAL_ARRAYS if name in data.files})
         if head.get("format") != "formcheck.SynthTruth":
             raise ValueError(f"{path}: not a formcheck synthetic truth file")
+        measures = tuple({k: float("nan") if v is None else float(v) for k, v in m.items()}
+                         for m in head.get("rep_measures", ()))
         return cls(rep_faults=tuple(tuple(f) for f in head["rep_faults"]), exercise=head["exercise"],
                    camera_yaw_deg=head["camera_yaw_deg"], person_height_px=head["person_height_px"],
                    fps=head["fps"], frame_size=tuple(head["frame_size"]), severities=head["severities"],
-                   meta=head["meta"], phases=tuple(head["phases"]), **arrays)
+                   meta=head["meta"], phases=tuple(head["phases"]), rep_measures=measures, **arrays)
 
 
 def truth_paths(clip_path: str | os.PathLike) -> tuple[Path, Path]:
@@ -205,14 +230,18 @@ def person_height_px(skel: bm.Skeleton, camera: Camera, frame: int = 0) -> float
     return float(abs(floor_xy[1] - top_xy[1]))
 
 
-def build_truth(motion: Motion, camera: Camera, trunk_edges: np.ndarray, meta: dict | None = None) -> SynthTruth:
+def build_truth(motion: Motion, camera: Camera, trunk_edges: np.ndarray, meta: dict | None = None,
+                bystander: BystanderBody | None = None) -> SynthTruth:
     """Assemble :class:`SynthTruth` for ``motion`` seen by ``camera``.
 
     ``trunk_edges`` (n, TRUNK_STATIONS, 2, 2) come from the silhouette the
-    caller rendered (see :func:`formcheck.pose.silhouette.trunk_edges_from_mask`).
+    caller rendered (see :func:`formcheck.pose.silhouette.trunk_edges_from_mask`);
+    ``bystander`` is the second person in the scene, if any.
     """
     skel = motion.skeleton()
-    xy, _, world = project_landmarks(skel, camera)
+    xy, depth, world = project_landmarks(skel, camera)
+    hidden = occlusion(motion, camera, xy, depth)
+    other_xy = None if bystander is None else camera.project(bystander.landmarks)[0].astype(np.float32)
     anchor_xy, _ = camera.project(np.nan_to_num(motion.implement_anchor))
     anchor_xy[~np.isfinite(motion.implement_anchor[:, 0])] = np.nan
     pose = skel.pose
@@ -241,4 +270,7 @@ def build_truth(motion: Motion, camera: Camera, trunk_edges: np.ndarray, meta: d
         frame_size=tuple(int(v) for v in camera.image_size),
         severities=dict(motion.severities),
         meta=dict(meta or {}),
+        landmark_hidden=hidden,
+        bystander_xy=other_xy,
+        rep_measures=tuple(rep_measures(motion, camera, hidden)),
     )
