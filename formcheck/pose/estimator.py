@@ -27,6 +27,7 @@ import numpy as np
 from formcheck.errors import InputError
 from formcheck.pose import landmarks as lm
 from formcheck.pose.lifter import LifterSelector
+from formcheck.pose.plate.finder import PlateFinder
 from formcheck.pose.silhouette import trunk_edges_from_mask, trunk_outlines_from_mask
 from formcheck.pose.timestamps import MonotonicMs
 from formcheck.pose.track import PoseFrame, PoseTrack
@@ -265,18 +266,20 @@ def estimate_track(
     chosen: list[PoseFrame] = []
     frame_size = (0, 0)
     selector = None
+    plates = PlateFinder()
     with PoseEstimator(options) as estimator:
         for time_s, frame in frames:
             if selector is None:
                 frame_size = (frame.shape[1], frame.shape[0])
                 selector = LifterSelector(frame_size)
             pose = selector.choose(estimator.detect(frame, time_s)) or PoseFrame.empty(time_s)
+            pose = plates(frame, pose)  # the barbell's near plate (formcheck.pose.plate)
             chosen.append(pose)
             if on_frame is not None:
                 on_frame(frame, pose)
     track_meta = {"model": MODEL_FILE, "num_poses": options.num_poses, "max_side": options.max_side}
     track_meta.update(meta or {})
-    return PoseTrack.from_frames(chosen, frame_size, track_meta)
+    return plates.finish(PoseTrack.from_frames(chosen, frame_size, track_meta))
 
 
 def iter_poses(
@@ -284,9 +287,10 @@ def iter_poses(
 ) -> Iterator[tuple[np.ndarray, PoseFrame]]:
     """Streaming form of :func:`estimate_track`: yields ``(frame, lifter_pose)``."""
     selector = None
+    plates = PlateFinder()
     with PoseEstimator(options) as estimator:
         for time_s, frame in frames:
             if selector is None:
                 selector = LifterSelector((frame.shape[1], frame.shape[0]))
             people = estimator.detect(frame, time_s, keep_mask=keep_mask)
-            yield frame, selector.choose(people) or PoseFrame.empty(time_s)
+            yield frame, plates(frame, selector.choose(people) or PoseFrame.empty(time_s))

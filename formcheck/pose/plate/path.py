@@ -1,0 +1,262 @@
+"""The near plate over a whole clip: one radius, the best path through the candidates, or a refusal.
+
+Per-frame candidates (:mod:`formcheck.pose.plate.detect`) include the plate's
+inner face and hub, the far plate, and round things in the room. Over a clip
+the near plate is the one object that
+
+- keeps **one radius** (it moves in a plane square to a side camera): the clip
+  radius is the peak of a score-weighted histogram of candidate radii,
+  preferring the larger of two concentric peaks (the rim over the hub);
+- moves **smoothly**: the best path (Viterbi) through each frame's
+  candidates, or "not seen", minimises the candidates' costs (weak plate
+  evidence, a radius off the clip's, far from the wrists) plus a jump penalty
+  between frames;
+- **moves with the hands**: where it moves, it rises and falls with the
+  wrists, and stays near them.
+
+Short gaps are interpolated and the path median-filtered. The whole path is
+*refused* (no scale, no path; :attr:`PlatePath.reason` says why) when the lock
+is doubtful: too few frames, weak plate evidence, an oblique view (the plate
+seen as an ellipse whose minor/major ratio is below ``MIN_ASPECT``), a radius
+far from what the lifter's size allows, or a "plate" that does not move with
+the hands.
+
+>>> import numpy as np
+>>> n = 60; t = np.arange(n) / 30.0
+>>> cands = np.full((n, 2, len(FIELDS)), np.nan, np.float32)
+>>> cands[:, 0] = [[300, 400 - 100 * np.sin(np.pi * i / n) ** 2, 50, 0.98, 2, 0.9, 0.9, 0.8, 0.7] for i in range(n)]
+>>> xy = np.full((n, 33, 2), np.nan); xy[:, [15, 16]] = cands[:, :1, :2] + 5; xy[:, [11, 12]] = (300, 150)
+>>> xy[:, [23, 24]] = (300, 240)
+>>> path = plate_path(cands, xy, t)
+>>> path.reason, round(float(path.radius_px), 1), int(np.isfinite(path.xy[:, 0]).sum())
+('', 50.0, 60)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from formcheck.pose import landmarks as lm
+from formcheck.pose.filters import interpolate_gaps, nan_median_filter, odd_window
+from formcheck.pose.plate.detect import ASPECT, FIELDS, RADIUS, SCORE, Y, trunk_px
+
+#: Version of the path method (stored with the track).
+METHOD_VERSION = 1
+#: Least plate score for a candidate to vote for the clip radius or be followed.
+MIN_SCORE = 0.15
+#: Spread of a candidate's radius about the clip radius (log units).
+RADIUS_SIGMA = 0.07
+#: Largest credible frame-to-frame move (plate radii per frame at 30 fps), as a spread.
+JUMP_SIGMA = 0.3
+#: Cost of a frame without the plate (a candidate must do better), and of losing or finding it.
+ABSENT_COST, SWITCH_COST = 4.0, 2.0
+#: Gaps filled by interpolation (s); running median over this span (s).
+MAX_GAP_S, MEDIAN_S = 0.5, 5 / 30
+#: Refusals: least share of the lifter's frames with the plate; least median plate
+#: evidence; least minor/major axis ratio (about 35° of camera yaw); the clip radius
+#: per pixel of trunk, outside this range, is not a 450 mm plate at the lifter's depth.
+MIN_SEEN_SHARE = 0.4
+MIN_MEDIAN_SCORE = 0.3
+MIN_ASPECT = 0.82
+RADIUS_PER_TRUNK_RANGE = (0.3, 0.95)
+#: Where the plate moves (frames whose height differs from its resting level by more
+#: than this many radii), it must stay within ``MAX_WRIST_GAP`` radii of the wrists
+#: (median) and rise and fall with them (correlation of heights at least ``MIN_WRIST_CORRELATION``).
+MOVING_RADII = 0.5
+MAX_WRIST_GAP = 1.2
+MIN_WRIST_CORRELATION = 0.7
+
+
+@dataclass(frozen=True)
+class PlatePath:
+    """The near plate over a clip.
+
+    Attributes
+    ----------
+    xy : ndarray (n, 2)
+        Centre in frame pixels (NaN where not seen or refused).
+    radius : ndarray (n,)
+        Per-frame fitted radius (semi-major axis, px).
+    confidence : ndarray (n,)
+        Plate evidence of the followed candidate in [0, 1]; interpolated frames
+        get half their neighbours'.
+    radius_px : float
+        The clip radius (NaN without a plate).
+    aspect : float
+        Median minor/major axis ratio of the followed ellipses.
+    reason : str
+        Empty when the path is trusted; otherwise why it was refused (then
+        ``xy`` is all NaN).
+    """
+
+    xy: np.ndarray
+    radius: np.ndarray
+    confidence: np.ndarray
+    radius_px: float
+    aspect: float
+    reason: str = ""
+
+    @property
+    def trusted(self) -> bool:
+        return not self.reason
+
+    def as_array(self) -> np.ndarray:
+        """``(n, 4)`` float32: x, y, radius, confidence (what a track stores)."""
+        return np.column_stack([self.xy, self.radius, self.confidence]).astype(np.float32)
+
+
+def refused(n: int, reason: str, radius_px: float = float("nan"), aspect: float = float("nan")) -> PlatePath:
+    """A path with no plate in any frame, and the reason."""
+    nan = np.full(n, np.nan)
+    return PlatePath(np.full((n, 2), np.nan), nan, nan.copy(), radius_px, aspect, reason)
+
+
+def clip_radius(candidates: np.ndarray) -> float:
+    """The near plate's radius (px): peak of the score-weighted histogram of
+    candidate radii, taking the larger of two peaks at the same centres when
+    it has at least half the weight (the rim, not the inner face or hub).
+
+    >>> c = np.full((10, 2, len(FIELDS)), np.nan)
+    >>> c[:, 0, RADIUS], c[:, 0, SCORE] = 50.0, 0.6
+    >>> c[:, 1, RADIUS], c[:, 1, SCORE] = 30.0, 0.9
+    >>> round(clip_radius(c))
+    50
+    """
+    flat = candidates.reshape(-1, candidates.shape[-1])
+    ok = np.isfinite(flat[:, RADIUS]) & (flat[:, SCORE] >= MIN_SCORE)
+    if ok.sum() < 3:
+        return float("nan")
+    log_r = np.log(flat[ok, RADIUS])
+    weights = flat[ok, SCORE]
+    bins = np.arange(log_r.min() - 0.1, log_r.max() + 0.1, 0.02)
+    hist, edges = np.histogram(log_r, bins=bins, weights=weights)
+    hist = np.convolve(hist, np.ones(5), mode="same")  # ±5 % in radius
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    best = int(np.argmax(hist))
+    # A larger radius with at least half the weight (a peak of its own) is the rim.
+    larger = np.flatnonzero((centres > centres[best] + 0.15) & (hist >= 0.5 * hist[best]))
+    if len(larger):
+        best = int(larger[np.argmax(hist[larger])])
+    in_peak = np.abs(log_r - centres[best]) <= 0.06
+    return float(np.exp(np.average(log_r[in_peak], weights=weights[in_peak])))
+
+
+def _wrists(xy: np.ndarray) -> np.ndarray:
+    return 0.5 * (xy[:, lm.LEFT_WRIST] + xy[:, lm.RIGHT_WRIST])
+
+
+def candidate_costs(candidates: np.ndarray, radius: float, wrists: np.ndarray) -> np.ndarray:
+    """``(n, k)`` cost of each candidate being the near plate (inf for an empty slot)."""
+    score = candidates[..., SCORE]
+    log_ratio = np.log(candidates[..., RADIUS] / radius)
+    gap = np.linalg.norm(candidates[..., :2] - wrists[:, None, :], axis=-1) / radius
+    wrist_cost = np.where(np.isfinite(gap), np.maximum(gap - 1.5, 0.0) ** 2, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cost = -2.0 * np.log(np.maximum(score, 1e-3)) + (log_ratio / RADIUS_SIGMA) ** 2 + wrist_cost
+    return np.where(np.isfinite(cost) & (score >= MIN_SCORE), cost, np.inf)
+
+
+def best_path(candidates: np.ndarray, cost: np.ndarray, radius: float, time_s: np.ndarray) -> np.ndarray:
+    """Viterbi path through the candidates: ``(n,)`` index of the chosen one, −1 for none."""
+    n, k = cost.shape
+    if n == 0:
+        return np.zeros(0, int)
+    dt = np.diff(time_s, prepend=time_s[0] - 1 / 30.0)
+    # State k is "not seen".
+    total = np.append(cost[0], ABSENT_COST)
+    back = np.zeros((n, k + 1), int)
+    for i in range(1, n):
+        spread = JUMP_SIGMA * radius * max(dt[i] * 30.0, 1.0)
+        jump = np.linalg.norm(candidates[i][None, :, :2] - candidates[i - 1][:, None, :2], axis=-1) / spread
+        trans = np.full((k + 1, k + 1), SWITCH_COST)
+        trans[:k, :k] = np.where(np.isfinite(jump), jump**2, np.inf)
+        trans[k, k] = 0.0
+        step = total[:, None] + trans
+        back[i] = np.argmin(step, axis=0)
+        total = step[back[i], np.arange(k + 1)] + np.append(cost[i], ABSENT_COST)
+    path = np.empty(n, int)
+    path[-1] = int(np.argmin(total))
+    for i in range(n - 1, 0, -1):
+        path[i - 1] = back[i, path[i]]
+    return np.where(path == k, -1, path)
+
+
+def plate_path(candidates: np.ndarray, xy: np.ndarray, time_s: np.ndarray) -> PlatePath:
+    """Follow the near plate through a clip's candidates, or refuse (module docstring).
+
+    Parameters
+    ----------
+    candidates : ndarray (n, k, len(FIELDS))
+        Per-frame candidates, NaN rows where fewer were found.
+    xy : ndarray (n, 33, 2)
+        The lifter's landmarks (pixels).
+    time_s : ndarray (n,)
+    """
+    n = len(candidates)
+    detected = np.isfinite(xy[:, 0, 0])
+    if n == 0 or not np.isfinite(candidates[..., SCORE]).any():
+        return refused(n, "no plate was seen")
+    radius = clip_radius(candidates)
+    if not np.isfinite(radius):
+        return refused(n, "no plate was seen")
+    wrists = _wrists(np.asarray(xy, np.float64))
+    cost = candidate_costs(candidates.astype(np.float64), radius, wrists)
+    chosen = best_path(candidates.astype(np.float64), cost, radius, time_s)
+    rows = np.full((n, len(FIELDS)), np.nan)
+    seen = chosen >= 0
+    rows[seen] = candidates[np.flatnonzero(seen), chosen[seen]]
+    aspect = float(np.median(rows[seen, ASPECT])) if seen.any() else float("nan")
+    reason = _doubt(rows, seen, detected, radius, aspect, xy, wrists)
+    if reason:
+        return refused(n, reason, radius, aspect)
+    centre = interpolate_gaps(rows[:, :2], time_s, MAX_GAP_S)
+    centre = nan_median_filter(centre, odd_window(time_s, MEDIAN_S))
+    confidence = np.where(seen, rows[:, SCORE], np.where(np.isfinite(centre[:, 0]), 0.5 * _neighbour_mean(rows[:, SCORE]), np.nan))
+    per_frame_radius = interpolate_gaps(rows[:, RADIUS], time_s, MAX_GAP_S)
+    return PlatePath(centre, per_frame_radius, np.clip(confidence, 0, 1), radius, aspect)
+
+
+def _neighbour_mean(values: np.ndarray) -> np.ndarray:
+    """Mean of the nearest finite values before and after each sample."""
+    idx = np.arange(len(values))
+    ok = np.isfinite(values)
+    if not ok.any():
+        return np.full(len(values), np.nan)
+    return np.interp(idx, idx[ok], values[ok])
+
+
+def _doubt(rows, seen, detected, radius, aspect, xy, wrists) -> str:
+    """Why the followed path cannot be trusted ("" when it can)."""
+    frames = max(int(detected.sum()), 1)
+    if seen.sum() < MIN_SEEN_SHARE * frames:
+        return f"the plate was found in only {seen.sum() / frames:.0%} of the frames"
+    if np.median(rows[seen, SCORE]) < MIN_MEDIAN_SCORE:
+        return "the circle followed does not look enough like a plate"
+    if aspect < MIN_ASPECT:
+        return f"the plate is seen at an angle (ellipse ratio {aspect:.2f}): film from the side for bar speed"
+    trunk = np.nanmedian([trunk_px(p) for p in np.asarray(xy)[detected]]) if detected.any() else np.nan
+    if np.isfinite(trunk) and trunk > 0:
+        ratio = radius / trunk
+        low, high = RADIUS_PER_TRUNK_RANGE
+        if not low <= ratio <= high:
+            return f"the plate's size ({ratio:.2f} of the trunk) is not a full-size plate near the lifter"
+    return _hands_doubt(rows, seen, radius, wrists)
+
+
+def _hands_doubt(rows, seen, radius, wrists) -> str:
+    """Where the plate moves, it must move with the hands."""
+    y = rows[:, Y]
+    rest = np.nanpercentile(y[seen], 90)
+    moving = seen & (rest - y > MOVING_RADII * radius) & np.isfinite(wrists[:, 1])
+    if moving.sum() < 5:
+        return ""  # nothing lifted: no evidence either way
+    gap = np.linalg.norm(rows[moving, :2] - wrists[moving], axis=1) / radius
+    if np.median(gap) > MAX_WRIST_GAP:
+        return f"the circle followed stays {np.median(gap):.1f} plate radii from the hands"
+    if moving.sum() >= 8 and np.std(y[moving]) > 0 and np.std(wrists[moving, 1]) > 0:
+        r = float(np.corrcoef(y[moving], wrists[moving, 1])[0, 1])
+        if r < MIN_WRIST_CORRELATION:
+            return f"the circle followed does not rise and fall with the hands (correlation {r:.2f})"
+    return ""
