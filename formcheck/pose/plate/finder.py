@@ -31,6 +31,8 @@ from formcheck.pose.plate.path import (
     PlatePath,
     candidate_costs,
     clip_radius,
+    far_plates,
+    hands,
     plate_path,
 )
 from formcheck.pose.track import PoseFrame, PoseTrack
@@ -74,8 +76,9 @@ class PlateFinder:
         radius = clip_radius(np.stack(self._history))
         if not np.isfinite(radius):
             return out
-        wrists = 0.5 * (pose.xy[15] + pose.xy[16])
-        cost = candidate_costs(candidates[None].astype(np.float64), radius, wrists[None].astype(np.float64))[0]
+        wrists = hands(pose.xy[None], pose.visibility[None])[0]
+        cost = candidate_costs(candidates[None].astype(np.float64), radius, wrists[None].astype(np.float64),
+                               far=far_plates(candidates[None].astype(np.float64)))[0][0]
         if self._last is not None and pose.time_s - self._last_time < 0.3:
             jump = np.linalg.norm(candidates[:, :2] - self._last, axis=1) / (JUMP_SIGMA * radius)
             cost = cost + np.where(np.isfinite(jump), jump**2, np.inf)
@@ -100,7 +103,7 @@ def with_plate_path(track: PoseTrack) -> PoseTrack:
     (saved by an older formcheck, or made without the plate step) is returned as is."""
     if not np.isfinite(track.plate_candidates[..., SCORE]).any():
         return track
-    path: PlatePath = plate_path(track.plate_candidates, track.xy, track.time_s)
+    path: PlatePath = plate_path(track.plate_candidates, track.xy, track.time_s, track.visibility)
     info = {
         "version": METHOD_VERSION,
         "radius_px": round(float(path.radius_px), 2) if np.isfinite(path.radius_px) else None,

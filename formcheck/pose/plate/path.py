@@ -40,7 +40,7 @@ import numpy as np
 
 from formcheck.pose import landmarks as lm
 from formcheck.pose.filters import interpolate_gaps, nan_median_filter, odd_window
-from formcheck.pose.plate.detect import ASPECT, FIELDS, RADIUS, SCORE, Y, trunk_px
+from formcheck.pose.plate.detect import ASPECT, COVERAGE, DARK, FIELDS, RADIUS, SCORE, Y, trunk_px
 
 #: Version of the path method (stored with the track).
 METHOD_VERSION = 1
@@ -58,15 +58,37 @@ MAX_GAP_S, MEDIAN_S = 0.5, 5 / 30
 #: evidence; least minor/major axis ratio (about 35° of camera yaw); the clip radius
 #: per pixel of trunk, outside this range, is not a 450 mm plate at the lifter's depth.
 MIN_SEEN_SHARE = 0.4
-MIN_MEDIAN_SCORE = 0.3
+#: Plate evidence where the rim itself is followed (medians): a plate is a dark disc whose
+#: rim shows most of the way round (measured: 0.77–0.93 coverage, 0.81–0.96 dark on
+#: the followed real plates; 0.45–0.56 and 0.30–0.51 on circles in cluttered rooms).
+MIN_MEDIAN_SCORE = 0.45
+MIN_RIM_COVERAGE = 0.65
+MIN_RIM_DARK = 0.6
+#: The rim itself must be followed in at least this share of the frames with the plate.
+MIN_RIM_SHARE = 0.2
 MIN_ASPECT = 0.82
 RADIUS_PER_TRUNK_RANGE = (0.3, 0.95)
 #: Where the plate moves (frames whose height differs from its resting level by more
-#: than this many radii), it must stay within ``MAX_WRIST_GAP`` radii of the wrists
-#: (median) and rise and fall with them (correlation of heights at least ``MIN_WRIST_CORRELATION``).
+#: than this many radii), it must keep its place relative to the wrists (spread of
+#: the offset at most ``MAX_WRIST_SPREAD`` radii, the offset itself at most
+#: ``MAX_WRIST_GAP``: a camera turned 30° puts the near plate 1.5–2 radii from the
+#: hands) and rise and fall with them (correlation at least ``MIN_WRIST_CORRELATION``).
 MOVING_RADII = 0.5
-MAX_WRIST_GAP = 1.2
+MAX_WRIST_SPREAD = 0.6
+MAX_WRIST_GAP = 3.0
 MIN_WRIST_CORRELATION = 0.7
+#: Near and far plate: a candidate with a larger twin beside it (radius ``TWIN_RATIO``
+#: times its own, centre ``TWIN_DISTANCE`` of the twin's radius away, nearly as plausible a
+#: plate: ``TWIN_SCORE_SHARE`` of its score) is the far plate, seen past the near one when the camera is turned.
+TWIN_RATIO = (1.06, 1.8)
+TWIN_DISTANCE = (0.3, 4.0)
+TWIN_SCORE_SHARE = 0.8
+FAR_COST = 4.0
+#: An inner ring concentric with the rim (the plate's inner face, a smaller plate
+#: outside it) at a radius ratio seen in at least ``INNER_MIN_FRAMES`` frames also marks
+#: the centre where the rim is lost against a dark floor; it costs ``INNER_COST`` more.
+INNER_MIN_FRAMES = 8
+INNER_COST = 1.0
 
 
 @dataclass(frozen=True)
@@ -113,9 +135,29 @@ def refused(n: int, reason: str, radius_px: float = float("nan"), aspect: float 
     return PlatePath(np.full((n, 2), np.nan), nan, nan.copy(), radius_px, aspect, reason)
 
 
-def clip_radius(candidates: np.ndarray) -> float:
+def far_plates(candidates: np.ndarray) -> np.ndarray:
+    """``(n, k)`` bool: candidates with a larger twin beside them in the same frame
+    (module constants ``TWIN_*``): the far plate of a turned camera.
+
+    >>> c = np.full((1, 2, len(FIELDS)), np.nan)
+    >>> c[0, 0, [0, 1, 2, 8]] = (100, 100, 40, 0.8)   # near plate
+    >>> c[0, 1, [0, 1, 2, 8]] = (190, 80, 30, 0.9)    # far plate, beside and smaller
+    >>> far_plates(c).tolist()
+    [[False, True]]
+    """
+    xy, r, score = candidates[..., :2], candidates[..., RADIUS], candidates[..., SCORE]
+    ratio = r[:, None, :] / r[:, :, None]  # [i, own, twin]
+    dist = np.linalg.norm(xy[:, None, :, :] - xy[:, :, None, :], axis=-1) / r[:, None, :]
+    plausible = score[:, None, :] >= TWIN_SCORE_SHARE * score[:, :, None]
+    with np.errstate(invalid="ignore"):
+        twin = ((ratio >= TWIN_RATIO[0]) & (ratio <= TWIN_RATIO[1]) & (dist >= TWIN_DISTANCE[0])
+                & (dist <= TWIN_DISTANCE[1]) & plausible & (score[:, None, :] >= MIN_SCORE))
+    return twin.any(axis=2)
+
+
+def clip_radius(candidates: np.ndarray, far: np.ndarray | None = None) -> float:
     """The near plate's radius (px): peak of the score-weighted histogram of
-    candidate radii, taking the larger of two peaks at the same centres when
+    candidate radii (far plates left out), taking the larger of two peaks when
     it has at least half the weight (the rim, not the inner face or hub).
 
     >>> c = np.full((10, 2, len(FIELDS)), np.nan)
@@ -126,6 +168,8 @@ def clip_radius(candidates: np.ndarray) -> float:
     """
     flat = candidates.reshape(-1, candidates.shape[-1])
     ok = np.isfinite(flat[:, RADIUS]) & (flat[:, SCORE] >= MIN_SCORE)
+    if far is not None:
+        ok &= ~far.reshape(-1)
     if ok.sum() < 3:
         return float("nan")
     log_r = np.log(flat[ok, RADIUS])
@@ -135,7 +179,7 @@ def clip_radius(candidates: np.ndarray) -> float:
     hist = np.convolve(hist, np.ones(5), mode="same")  # ±5 % in radius
     centres = 0.5 * (edges[1:] + edges[:-1])
     best = int(np.argmax(hist))
-    # A larger radius with at least half the weight (a peak of its own) is the rim.
+    # A larger radius with at least half the weight is the rim.
     larger = np.flatnonzero((centres > centres[best] + 0.15) & (hist >= 0.5 * hist[best]))
     if len(larger):
         best = int(larger[np.argmax(hist[larger])])
@@ -143,19 +187,71 @@ def clip_radius(candidates: np.ndarray) -> float:
     return float(np.exp(np.average(log_r[in_peak], weights=weights[in_peak])))
 
 
-def _wrists(xy: np.ndarray) -> np.ndarray:
-    return 0.5 * (xy[:, lm.LEFT_WRIST] + xy[:, lm.RIGHT_WRIST])
+def inner_ring_ratio(candidates: np.ndarray, radius: float) -> float:
+    """Radius ratio (< 1) of a ring seen concentric with the rim in at least
+    ``INNER_MIN_FRAMES`` frames (median), NaN when there is none."""
+    r, xy, score = candidates[..., RADIUS], candidates[..., :2], candidates[..., SCORE]
+    with np.errstate(invalid="ignore"):
+        rim = (np.abs(np.log(r / radius)) <= 2 * RADIUS_SIGMA) & (score >= MIN_SCORE)
+    ratios = []
+    for i, j in zip(*np.nonzero(rim)):
+        d = np.linalg.norm(xy[i] - xy[i, j], axis=1)
+        with np.errstate(invalid="ignore"):
+            inner = (d <= 0.12 * r[i, j]) & (r[i] < 0.92 * r[i, j]) & (r[i] > 0.4 * r[i, j]) & (score[i] >= MIN_SCORE)
+        ratios.extend(r[i, inner] / r[i, j])
+    if len(ratios) < INNER_MIN_FRAMES:
+        return float("nan")
+    ratios = np.asarray(ratios)
+    ratio = float(np.median(ratios))
+    return ratio if np.mean(np.abs(np.log(ratios / ratio)) <= 2 * RADIUS_SIGMA) >= 0.6 else float("nan")
 
 
-def candidate_costs(candidates: np.ndarray, radius: float, wrists: np.ndarray) -> np.ndarray:
-    """``(n, k)`` cost of each candidate being the near plate (inf for an empty slot)."""
+#: A wrist seen less than this is not used to place the bar; the hands are held
+#: against the plate's motion only where seen at least ``SURE_WRIST_VISIBILITY``
+#: (the pose model puts an unseen wrist on the body, not where the hand is).
+MIN_WRIST_VISIBILITY = 0.3
+SURE_WRIST_VISIBILITY = 0.8
+
+
+def hands(xy: np.ndarray, visibility: np.ndarray | None = None, least: float = MIN_WRIST_VISIBILITY) -> np.ndarray:
+    """``(n, 2)``: per frame, the better-seen wrist (the near arm in a side view;
+    the far one is a guess), NaN when neither is seen; both wrists' midpoint
+    without visibilities.
+
+    >>> xy = np.zeros((1, 33, 2)); xy[0, 15], xy[0, 16] = (10, 20), (30, 40)
+    >>> vis = np.zeros((1, 33)); vis[0, 16] = 0.9
+    >>> hands(xy, vis).tolist(), hands(xy).tolist()
+    ([[30.0, 40.0]], [[20.0, 30.0]])
+    """
+    xy = np.asarray(xy, np.float64)
+    if visibility is None:
+        return 0.5 * (xy[:, lm.LEFT_WRIST] + xy[:, lm.RIGHT_WRIST])
+    vis = np.asarray(visibility, np.float64)[:, [lm.LEFT_WRIST, lm.RIGHT_WRIST]]
+    best = np.argmax(vis, axis=1)
+    out = xy[np.arange(len(xy)), np.where(best == 0, lm.LEFT_WRIST, lm.RIGHT_WRIST)]
+    out[vis.max(axis=1) < least] = np.nan
+    return out
+
+
+def candidate_costs(candidates: np.ndarray, radius: float, wrists: np.ndarray, inner: float = float("nan"),
+                    far: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(n, k)`` cost of each candidate being the near plate (inf for an empty
+    slot), and ``(n, k)`` the rim radius each implies (the clip radius for an inner ring)."""
     score = candidates[..., SCORE]
-    log_ratio = np.log(candidates[..., RADIUS] / radius)
-    gap = np.linalg.norm(candidates[..., :2] - wrists[:, None, :], axis=-1) / radius
-    wrist_cost = np.where(np.isfinite(gap), np.maximum(gap - 1.5, 0.0) ** 2, 0.0)
+    r = candidates[..., RADIUS]
     with np.errstate(divide="ignore", invalid="ignore"):
-        cost = -2.0 * np.log(np.maximum(score, 1e-3)) + (log_ratio / RADIUS_SIGMA) ** 2 + wrist_cost
-    return np.where(np.isfinite(cost) & (score >= MIN_SCORE), cost, np.inf)
+        rim = (np.log(r / radius) / RADIUS_SIGMA) ** 2
+        ring = (np.log(r / (inner * radius)) / RADIUS_SIGMA) ** 2 + INNER_COST if np.isfinite(inner) else np.full_like(rim, np.inf)
+    use_ring = ring < rim
+    size_cost = np.where(use_ring, ring, rim)
+    implied = np.where(use_ring, r / inner if np.isfinite(inner) else r, r)
+    gap = np.linalg.norm(candidates[..., :2] - wrists[:, None, :], axis=-1) / radius
+    wrist_cost = np.where(np.isfinite(gap), np.maximum(gap - 2.0, 0.0) ** 2, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cost = -2.0 * np.log(np.maximum(score, 1e-3)) + size_cost + wrist_cost
+    if far is not None:
+        cost = cost + np.where(far, FAR_COST, 0.0)
+    return np.where(np.isfinite(cost) & (score >= MIN_SCORE), cost, np.inf), implied
 
 
 def best_path(candidates: np.ndarray, cost: np.ndarray, radius: float, time_s: np.ndarray) -> np.ndarray:
@@ -183,7 +279,8 @@ def best_path(candidates: np.ndarray, cost: np.ndarray, radius: float, time_s: n
     return np.where(path == k, -1, path)
 
 
-def plate_path(candidates: np.ndarray, xy: np.ndarray, time_s: np.ndarray) -> PlatePath:
+def plate_path(candidates: np.ndarray, xy: np.ndarray, time_s: np.ndarray,
+               visibility: np.ndarray | None = None) -> PlatePath:
     """Follow the near plate through a clip's candidates, or refuse (module docstring).
 
     Parameters
@@ -193,22 +290,31 @@ def plate_path(candidates: np.ndarray, xy: np.ndarray, time_s: np.ndarray) -> Pl
     xy : ndarray (n, 33, 2)
         The lifter's landmarks (pixels).
     time_s : ndarray (n,)
+    visibility : ndarray (n, 33), optional
+        The landmarks' visibility: the better-seen wrist marks the hands.
     """
     n = len(candidates)
     detected = np.isfinite(xy[:, 0, 0])
     if n == 0 or not np.isfinite(candidates[..., SCORE]).any():
         return refused(n, "no plate was seen")
-    radius = clip_radius(candidates)
+    candidates = np.asarray(candidates, np.float64)
+    far = far_plates(candidates)
+    radius = clip_radius(candidates, far)
     if not np.isfinite(radius):
         return refused(n, "no plate was seen")
-    wrists = _wrists(np.asarray(xy, np.float64))
-    cost = candidate_costs(candidates.astype(np.float64), radius, wrists)
-    chosen = best_path(candidates.astype(np.float64), cost, radius, time_s)
+    wrists = hands(xy, visibility)
+    inner = inner_ring_ratio(candidates, radius)
+    cost, implied = candidate_costs(candidates, radius, wrists, inner, far)
+    chosen = best_path(candidates, cost, radius, time_s)
     rows = np.full((n, len(FIELDS)), np.nan)
     seen = chosen >= 0
     rows[seen] = candidates[np.flatnonzero(seen), chosen[seen]]
+    on_rim = seen.copy()
+    on_rim[seen] = np.isclose(implied[np.flatnonzero(seen), chosen[seen]], rows[seen, RADIUS])
+    rows[seen, RADIUS] = implied[np.flatnonzero(seen), chosen[seen]]
     aspect = float(np.median(rows[seen, ASPECT])) if seen.any() else float("nan")
-    reason = _doubt(rows, seen, detected, radius, aspect, xy, wrists)
+    sure_hands = hands(xy, visibility, SURE_WRIST_VISIBILITY) if visibility is not None else wrists
+    reason = _doubt(rows, seen, on_rim, detected, radius, aspect, xy, sure_hands)
     if reason:
         return refused(n, reason, radius, aspect)
     centre = interpolate_gaps(rows[:, :2], time_s, MAX_GAP_S)
@@ -227,12 +333,16 @@ def _neighbour_mean(values: np.ndarray) -> np.ndarray:
     return np.interp(idx, idx[ok], values[ok])
 
 
-def _doubt(rows, seen, detected, radius, aspect, xy, wrists) -> str:
+def _doubt(rows, seen, on_rim, detected, radius, aspect, xy, wrists) -> str:
     """Why the followed path cannot be trusted ("" when it can)."""
     frames = max(int(detected.sum()), 1)
     if seen.sum() < MIN_SEEN_SHARE * frames:
         return f"the plate was found in only {seen.sum() / frames:.0%} of the frames"
-    if np.median(rows[seen, SCORE]) < MIN_MEDIAN_SCORE:
+    if on_rim.sum() < MIN_RIM_SHARE * seen.sum():
+        return "the plate's rim is seen too rarely to give its size"
+    rim = rows[on_rim]
+    if (np.median(rim[:, SCORE]) < MIN_MEDIAN_SCORE or np.median(rim[:, COVERAGE]) < MIN_RIM_COVERAGE
+            or np.median(rim[:, DARK]) < MIN_RIM_DARK):
         return "the circle followed does not look enough like a plate"
     if aspect < MIN_ASPECT:
         return f"the plate is seen at an angle (ellipse ratio {aspect:.2f}): film from the side for bar speed"
@@ -250,11 +360,15 @@ def _hands_doubt(rows, seen, radius, wrists) -> str:
     y = rows[:, Y]
     rest = np.nanpercentile(y[seen], 90)
     moving = seen & (rest - y > MOVING_RADII * radius) & np.isfinite(wrists[:, 1])
-    if moving.sum() < 5:
-        return ""  # nothing lifted: no evidence either way
-    gap = np.linalg.norm(rows[moving, :2] - wrists[moving], axis=1) / radius
-    if np.median(gap) > MAX_WRIST_GAP:
-        return f"the circle followed stays {np.median(gap):.1f} plate radii from the hands"
+    if moving.sum() < 10:
+        return ""  # nothing lifted, or the hands not seen: no evidence either way
+    offset = (rows[moving, :2] - wrists[moving]) / radius
+    gap = float(np.median(np.linalg.norm(offset, axis=1)))
+    spread = float(np.median(np.linalg.norm(offset - np.median(offset, axis=0), axis=1)))
+    if gap > MAX_WRIST_GAP:
+        return f"the circle followed stays {gap:.1f} plate radii from the hands"
+    if spread > MAX_WRIST_SPREAD:
+        return f"the circle followed does not move with the hands (its offset from them varies by {spread:.1f} radii)"
     if moving.sum() >= 8 and np.std(y[moving]) > 0 and np.std(wrists[moving, 1]) > 0:
         r = float(np.corrcoef(y[moving], wrists[moving, 1])[0, 1])
         if r < MIN_WRIST_CORRELATION:
