@@ -31,6 +31,7 @@ from formcheck.analysis.offline import AnalysisOptions, analyze_track
 from formcheck.analysis.report import Report
 from formcheck.analysis.streaming import StreamingAnalyzer
 from formcheck.errors import InputError
+from formcheck.measure.bar import DEFAULT_PLATE_DIAMETER_M
 from formcheck.io.video import prefetch, read_frames
 from formcheck.io.writer import VideoWriter, frame_size_for
 from formcheck.pose.estimator import PoseOptions, estimate_track
@@ -65,6 +66,7 @@ def analyze_video(
     thresholds=None,
     pose_options: PoseOptions = PoseOptions(),
     progress: Callable[[int], None] | None = None,
+    plate_diameter_m: float = DEFAULT_PLATE_DIAMETER_M,
 ) -> Report:
     """Analyse one video (or a saved landmark track) and write the outputs.
 
@@ -87,6 +89,8 @@ def analyze_video(
     pose_options : PoseOptions
     progress : callable, optional
         Called with the number of frames processed so far.
+    plate_diameter_m : float
+        Diameter of the barbell's plates: the scale of the bar's path and speed.
 
     Returns
     -------
@@ -98,7 +102,7 @@ def analyze_video(
         Unreadable input. A video without a person gives a report that says so.
     """
     path = Path(path)
-    options = AnalysisOptions(exercise=exercise, thresholds=thresholds)
+    options = AnalysisOptions(exercise=exercise, thresholds=thresholds, plate_diameter_m=plate_diameter_m)
     outputs = OutputPaths.in_dir(Path(out_dir)) if out_dir is not None else None
     if outputs:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
@@ -110,7 +114,7 @@ def analyze_video(
             track = load_track(Path(landmarks) if landmarks is not None else path)
         report = analyze_track(track, options)
         if outputs and video and landmarks is not None and path.suffix.lower() != ".npz":
-            _render_from_track(path, track, outputs.video, exercise, thresholds)
+            _render_from_track(path, track, outputs.video, exercise, thresholds, plate_diameter_m)
         if outputs:
             _write_outputs(report, None, outputs, html)
         return report
@@ -120,7 +124,7 @@ def analyze_video(
     annotator = None
     if outputs and video:
         size = frame_size_for(info.width, info.height, OVERLAY_MAX_SIDE)
-        annotator = AnnotatedVideo(outputs.video, info.fps or 30.0, size, exercise, thresholds)
+        annotator = AnnotatedVideo(outputs.video, info.fps or 30.0, size, exercise, thresholds, plate_diameter_m)
     counter = {"n": 0}
 
     def on_frame(frame: np.ndarray, pose: PoseFrame) -> None:
@@ -196,9 +200,10 @@ class AnnotatedVideo:
     live window's too), and encoded.
     """
 
-    def __init__(self, path: Path, fps: float, size: tuple[int, int], exercise: str, thresholds=None):
+    def __init__(self, path: Path, fps: float, size: tuple[int, int], exercise: str, thresholds=None,
+                 plate_diameter_m: float = DEFAULT_PLATE_DIAMETER_M):
         self.size = size
-        self.analyzer = StreamingAnalyzer(exercise, thresholds=thresholds)
+        self.analyzer = StreamingAnalyzer(exercise, thresholds=thresholds, plate_diameter_m=plate_diameter_m)
         self.annotator = LiveStateAnnotator()
         self.writer = VideoWriter(path, fps, size)
         self._queue: queue.Queue = queue.Queue(maxsize=32)
@@ -239,12 +244,13 @@ class AnnotatedVideo:
                 pass
 
 
-def _render_from_track(path: Path, track: PoseTrack, out: Path, exercise: str, thresholds) -> None:
+def _render_from_track(path: Path, track: PoseTrack, out: Path, exercise: str, thresholds,
+                       plate_diameter_m: float = DEFAULT_PLATE_DIAMETER_M) -> None:
     """Annotated video from a saved track (no pose model): decode and draw."""
     reader = read_frames(path)
     info = reader.info
     size = frame_size_for(info.width, info.height, OVERLAY_MAX_SIDE)
-    annotator = AnnotatedVideo(out, info.fps or 30.0, size, exercise, thresholds)
+    annotator = AnnotatedVideo(out, info.fps or 30.0, size, exercise, thresholds, plate_diameter_m)
     try:
         for i, (time_s, frame) in enumerate(prefetch(reader)):
             if i >= len(track):

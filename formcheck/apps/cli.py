@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from formcheck.apps.common import guarded
+from formcheck.apps.common import PLATE_DIAMETER_HELP, guarded, plate_diameter_kwargs, plate_diameter_option
 from formcheck.errors import FormcheckError, NoPersonError
 from formcheck.io.provenance import FORMCHECK_VERSION
 
@@ -143,6 +143,7 @@ def add_analyze_arguments(analyze: argparse.ArgumentParser) -> None:
         "--profile", metavar="FILE", help="thresholds: default, beginner, strict or a TOML file (docs/faults.md)"
     )
     analyze.add_argument("--no-video", action="store_true", help="do not write annotated.mp4")
+    analyze.add_argument("--plate-diameter", type=plate_diameter_option, metavar="MM", help=PLATE_DIAMETER_HELP)
     analyze.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -179,6 +180,7 @@ def run_analyze(args) -> int:
             video=not args.no_video,
             thresholds=thresholds,
             progress=progress,
+            **plate_diameter_kwargs(args),
         ),
         video,
         quiet=args.quiet,

@@ -1,7 +1,8 @@
-"""What every command shares: one error policy and the progress bar."""
+"""What every command shares: one error policy, the progress bar, shared option types."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 from typing import Callable
@@ -51,3 +52,24 @@ def run_with_progress(job, video: Path, quiet: bool):
     ) as bar:
         task = bar.add_task(f"analysing {video.name}", total=total)
         return job(lambda n: bar.update(task, completed=n))
+
+
+def plate_diameter_option(text: str) -> float:
+    """``--plate-diameter MM`` (argparse type): the plates' diameter in metres, or a usage error."""
+    from formcheck.measure.bar import plate_diameter_m
+
+    try:
+        return plate_diameter_m(float(text))
+    except ValueError as exc:
+        message = str(exc) if "plate" in str(exc) else f"expected millimetres, got {text!r}"
+        raise argparse.ArgumentTypeError(message) from None
+
+
+PLATE_DIAMETER_HELP = ("diameter of the barbell's plates in mm (default 450, a standard plate): "
+                       "the scale of the bar's path and speed")
+
+
+def plate_diameter_kwargs(args: argparse.Namespace) -> dict:
+    """``{"plate_diameter_m": …}`` when ``--plate-diameter`` was given (else the analysis's default)."""
+    value = getattr(args, "plate_diameter", None)
+    return {"plate_diameter_m": value} if value is not None else {}

@@ -44,8 +44,9 @@ import numpy as np
 from formcheck.pose.filters import smooth_offline
 from formcheck.pose.track import PoseTrack
 
-#: Diameter of a standard (20 kg / 45 lb, bumper or iron) plate.
+#: Diameter of a standard (20 kg / 45 lb, bumper or iron) plate, and the range accepted.
 DEFAULT_PLATE_DIAMETER_M = 0.45
+PLATE_DIAMETER_RANGE_MM = (150.0, 600.0)
 #: The bar has left the floor (and is back down) this far above (within) its set-up height.
 LIFT_OFF_M = 0.02
 #: Lockout: within this of the rep's highest point.
@@ -67,6 +68,18 @@ REP_METRICS = {
     "bar_drift_cm": "cm",
     "bar_rise_m": "m",
 }
+
+
+def plate_diameter_m(millimetres: float) -> float:
+    """A plate diameter given in millimetres, in metres; ValueError outside ``PLATE_DIAMETER_RANGE_MM``.
+
+    >>> plate_diameter_m(450)
+    0.45
+    """
+    low, high = PLATE_DIAMETER_RANGE_MM
+    if not low <= float(millimetres) <= high:
+        raise ValueError(f"a plate diameter of {millimetres:g} mm is not a barbell plate ({low:g}–{high:g} mm)")
+    return float(millimetres) / 1000.0
 
 
 def plate_radius_px(track: PoseTrack) -> float:
