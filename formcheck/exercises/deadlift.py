@@ -294,11 +294,14 @@ def metrics(ctx: RepContext) -> dict[str, float]:
 
 
 #: Recognition: a hinge with the hands below the hips and low, wrists below
-#: this height at the bottom (leg lengths above the ankles: about knee height).
+#: this height at the bottom (leg lengths above the ankles: about knee height);
+#: where the bar is followed, a hinge with the bar back on the floor (``Posture.bar_from_floor``).
 HANDS_LOW = 0.45
 
 
 def recognise(p: Posture) -> bool:
+    if np.isfinite(p.bar_rise):
+        return p.hinged and p.bar_from_floor
     return p.hinged and p.hands_below_hips and p.wrist < HANDS_LOW
 
 

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from formcheck.measure.held import hold_frames, sustained_max, sustained_min
 from formcheck.pose.filters import smooth_offline
 from formcheck.pose.track import PoseTrack
 
@@ -53,6 +54,10 @@ LIFT_OFF_M = 0.02
 LOCKOUT_M = 0.02
 #: Low-pass cut-off for the bar's height and position (Hz).
 CUTOFF_HZ = 6.0
+#: The top and set-up heights are levels the bar holds this long (s): a few frames of
+#: a wrong circle must not move them (the set-up's hold is short: a rep's window may
+#: hold only a few frames of the bar resting before the pull).
+TOP_HOLD_S, SETUP_HOLD_S = 0.1, 0.05
 
 UNITS: dict[str, str] = {
     "bar_x": "px",
@@ -179,17 +184,25 @@ def rep_bar_events(time_s: np.ndarray, height: np.ndarray, start: int, end: int)
     window = h[start : end + 1]
     if end - start < 3 or np.isfinite(window).sum() < 3:
         return out
-    top_frame = start + int(np.nanargmax(window))
-    before = h[start : top_frame + 1]
-    if not np.isfinite(before).any():
+    t = np.asarray(time_s, np.float64)
+    hold = hold_frames(t, TOP_HOLD_S)
+    top, top_frame = sustained_max(h, np.arange(start, end + 1), hold)
+    if top_frame < 0:
         return out
-    setup = float(np.nanmin(before))
-    top = float(h[top_frame])
+    top_frame += int(np.nanargmax(h[top_frame : top_frame + hold]))
+    setup, low = sustained_min(h, np.arange(start, top_frame + 1), hold_frames(t, SETUP_HOLD_S))
+    if low < 0:
+        return out
     out.update(setup_m=setup, top_m=top)
     if top - setup < LIFT_OFF_M + LOCKOUT_M:
         return out
-    low = start + int(np.nanargmin(before))
-    out["floor_s"], leave = crossing_time(time_s, h, setup + LIFT_OFF_M, low, rising=True)
+    # It leaves the floor for good where it last rises through the level before the top
+    # (jitter of a bar resting on the floor crosses it too).
+    with np.errstate(invalid="ignore"):
+        below = np.flatnonzero(h[low : top_frame + 1] <= setup + LIFT_OFF_M)
+    if len(below) == 0:
+        return out
+    out["floor_s"], leave = crossing_time(time_s, h, setup + LIFT_OFF_M, low + int(below[-1]), rising=True)
     if leave < 0:
         return out
     out["lockout_s"], _ = crossing_time(time_s, h, top - LOCKOUT_M, leave, rising=True)

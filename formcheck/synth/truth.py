@@ -34,6 +34,8 @@ _OPTIONAL_ARRAYS = ("plate_xy", "plate_radius_px", "bar_height_m", "bar_forward_
 #: The near plate's front face, along the bar from its centre (m): a 20 kg plate
 #: next to the collar, plus half its thickness (:mod:`formcheck.synth.implements`).
 NEAR_PLATE_OFFSET_M = imp.SHAFT_HALF + 0.035 + 0.028
+#: A rep's bar metrics are taken from this long before its pull starts (s).
+BAR_SETUP_S = 0.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -187,7 +189,9 @@ class SynthTruth:
         """Rep ``i``'s bar speed and drift (rounded; empty without a bar), as the analysis defines them."""
         if not np.isfinite(self.bar_height_m).any():
             return {}
-        frames = np.flatnonzero((self.time_s >= self.rep_start_s[i] - 1e-9) & (self.time_s <= self.rep_end_s[i] + 1e-9))
+        # From a little before the pull (the bar resting on the floor), as the analysis's reps include their set-up.
+        before = max(self.rep_start_s[i] - BAR_SETUP_S, self.rep_end_s[i - 1] if i else -np.inf)
+        frames = np.flatnonzero((self.time_s >= before - 1e-9) & (self.time_s <= self.rep_end_s[i] + 1e-9))
         if len(frames) < 4:
             return {}
         m = rep_bar_metrics(self.time_s, self.bar_height_m, self.bar_forward_m, int(frames[0]), int(frames[-1]))

@@ -31,6 +31,7 @@ from formcheck.pose.plate.path import (
     PlatePath,
     candidate_costs,
     clip_radius,
+    face_radius,
     far_plates,
     hands,
     plate_path,
@@ -89,7 +90,8 @@ class PlateFinder:
         if np.median(self._aspects) < MIN_ASPECT:
             return out  # an oblique view: no path (as offline)
         self._last, self._last_time = candidates[best, :2].astype(np.float64), pose.time_s
-        out[:] = (*candidates[best, :2], candidates[best, 2], candidates[best, SCORE])
+        face = float(face_radius(candidates[best, 2], candidates[best, ASPECT]))
+        out[:] = (*candidates[best, :2], face, candidates[best, SCORE])
         return out
 
     def finish(self, track: PoseTrack) -> PoseTrack:
