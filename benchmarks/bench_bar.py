@@ -73,10 +73,34 @@ SYNTH_CASES = [
 ]
 SYNTH_BASE = dict(exercise="deadlift", implement="barbell", reps=2, setup_s=0.8)
 
-#: Real clips: where a person sees a followable near plate, (frame, x, y, radius) marked
-#: by hand on two frames (display pixels); None where no plate can be trusted (iron
-#: plates with holes among clutter and overlays; a plate larger than the frame allows).
-PLATE_SEEN: dict[str, tuple[tuple[int, float, float, float], ...] | None] = {}
+#: Real clips: where a person sees a followable near plate, (frame, x, y, radius) on two
+#: frames (display pixels): jchen_good_pull frame 5 read off a pixel grid; the others
+#: the followed plate on contact sheets checked by eye (on the rim within ≈ 0.1 radius),
+#: kept so a change is caught. None where no plate can be trusted: close, turned
+#: cameras with a plate larger than the prior and cut by the frame (bad005, bad006,
+#: good004); iron plates with holes among clutter and overlays (bad010, bad011,
+#: good016, good018, good019); a ~60° oblique view (bad014); cuts between camera
+#: angles (good009). Marked after tuning on jchen and studio (and the probe's three
+#: failures); the other bichraix clips were first looked at with these marks.
+PLATE_SEEN: dict[str, tuple[tuple[int, float, float, float], ...] | None] = {
+    "bichraix_bad_form_several_reps": ((52, 352.0, 115.0, 26.0), (105, 352.0, 185.0, 26.0)),
+    "bichraix_good007": ((15, 648.0, 435.0, 70.0),),  # lockout hold, black plate in a dark gym: ± 15 px by eye
+    "bichraix_good008": ((65, 669.0, 443.0, 104.0), (130, 673.0, 441.0, 105.0)),
+    "bichraix_good011": ((10, 650.0, 565.0, 78.0), (21, 648.0, 475.0, 88.0)),
+    "bichraix_good013": ((11, 673.0, 431.0, 77.0), (23, 656.0, 493.0, 76.0)),
+    "jchen_bent_arms_small": ((10, 301.0, 325.0, 52.0), (20, 291.0, 266.0, 50.0)),
+    "jchen_flat_then_rounded_spliced": ((12, 325.0, 356.0, 83.0), (24, 321.0, 283.0, 83.0)),
+    "jchen_good_pull": ((5, 321.0, 522.0, 77.0), (24, 320.0, 470.0, 76.0)),
+    "jchen_heel_rise_pull": ((12, 337.0, 483.0, 81.0), (25, 337.0, 428.0, 81.0)),
+    "jchen_stiff_leg_rounded_partial": ((10, 298.0, 461.0, 82.0), (21, 302.0, 425.0, 83.0)),
+    "jchen_upper_back_rounded_top": ((5, 313.0, 388.0, 81.0), (11, 310.0, 361.0, 83.0)),
+    "studio_deadlift_female": ((68, 651.0, 286.0, 49.0), (137, 662.0, 351.0, 50.0)),
+    "studio_deadlift_male": ((151, 618.0, 291.0, 63.0), (303, 640.0, 281.0, 63.0)),
+    "studio_deadlift_reps": ((55, 266.0, 419.0, 95.0), (111, 242.0, 575.0, 92.0)),
+    **{name: None for name in ("bichraix_bad005", "bichraix_bad006", "bichraix_good004", "bichraix_bad010",
+                               "bichraix_bad011", "bichraix_good016", "bichraix_good018", "bichraix_good019",
+                               "bichraix_bad014", "bichraix_good009")},
+}
 
 # ---------------------------------------------------------------- helpers
 
