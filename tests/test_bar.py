@@ -12,9 +12,9 @@ from formcheck.analysis.offline import AnalysisOptions, analyze_track
 from formcheck.analysis.report import Report, read_frames_csv
 from formcheck.measure.bar import rep_bar_events, rep_bar_metrics
 from formcheck.pose.plate import path as plate_path_module
-from formcheck.pose.plate.detect import FIELDS, RADIUS, SCORE, plate_candidates, trunk_px
+from formcheck.pose.plate.detect import ASPECT, FIELDS, RADIUS, SCORE, plate_candidates, trunk_px
 from formcheck.pose.plate.finder import PlateFinder, with_plate_path
-from formcheck.pose.plate.path import plate_path
+from formcheck.pose.plate.path import face_radius, plate_path
 from formcheck.pose.track import PoseFrame, PoseTrack
 from formcheck.synth import SynthSpec, make_track, make_truth
 from formcheck.synth import body as bm
@@ -67,7 +67,8 @@ def test_the_near_plate_is_the_best_candidate_on_rendered_frames(set_up_pull_loc
         true_xy, true_r = truth.plate_xy[i], truth.plate_radius_px[i]
         best = found[0]
         assert np.hypot(*(best[:2] - true_xy)) < 0.08 * true_r, (i, best[:3], true_xy)
-        assert abs(best[RADIUS] / true_r - 1) < 0.08, (i, best[RADIUS], true_r)
+        face = float(face_radius(best[RADIUS], best[ASPECT]))
+        assert abs(face / true_r - 1) < 0.1, (i, best[RADIUS], best[ASPECT], true_r)  # one frame; the clip takes a median
         assert best[SCORE] > 0.5
 
 
