@@ -248,3 +248,29 @@ def test_far_plate_twins_are_told_from_the_near_plate():
     c[0, 1, [0, 1, 2, 8]] = (190, 80, 30, 0.9)      # far plate: beside it, smaller
     c[0, 2, [0, 1, 2, 8]] = (100, 100, 12, 0.9)     # the near plate's hub: concentric, not a twin
     assert plate_path_module.far_plates(c).tolist() == [[False, True, False]]
+
+
+# ---------------------------------------------------------------- end to end, with the pose model
+@pytest.mark.pose_model
+def test_rendered_letting_go_clip_through_the_pose_model(tmp_path):
+    """The issue's repro: ``formcheck synth deadlift --implement barbell --reps 2 --seed 3``, then
+    analyze: 2 reps (the lifter lets go and stands up at the end), bar speed within 0.05 m/s."""
+    from formcheck.apps.analyze import analyze_video
+    from formcheck.synth import write_clip
+
+    clip = tmp_path / "dl.mp4"
+    truth = write_clip(clip, SynthSpec(**BARBELL))
+    report = analyze_video(clip, tmp_path / "out", video=False)
+    assert report.exercise == "deadlift"
+    assert report.rep_count == truth.rep_count == 2
+    for i, rep in enumerate(report.reps):
+        true_speed = truth.rep_bar_metrics(i)["mean_concentric_velocity_m_s"]
+        assert rep.metrics["mean_concentric_velocity_m_s"] == pytest.approx(true_speed, abs=0.05)
+    track = PoseTrack.load(tmp_path / "out" / "landmarks.npz")
+    assert track.meta["plate"]["refused"] == ""
+    seen = np.isfinite(track.plate[:, 0])
+    assert seen.mean() > 0.9
+    err = np.linalg.norm(track.plate[seen, :2] - truth.plate_xy[seen], axis=1) / truth.plate_radius_px[seen]
+    assert np.median(err) < 0.08
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert 'id="bar"' in html
