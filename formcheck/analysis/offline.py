@@ -19,6 +19,8 @@ from formcheck.exercises.base import Exercise, tempo_metrics
 from formcheck.faults.catalogue import CAMERA_VIEW, cue_sort_key, entry, is_info
 from formcheck.measure.signals import UNITS as LANDMARK_UNITS
 from formcheck.measure.signals import landmark_signals
+from formcheck.measure.bar import DEFAULT_PLATE_DIAMETER_M, bar_signals
+from formcheck.measure.bar import UNITS as BAR_UNITS
 from formcheck.faults import Fault, RepContext, Threshold
 from formcheck.pose.filters import smooth_track
 from formcheck.measure.kinematics import UNITS, Kinematics, compute_kinematics
@@ -50,6 +52,7 @@ class AnalysisOptions:
     view: str | None = None
     thresholds: Mapping[str, Mapping[str, Threshold]] | None = None  # exercise → code → Threshold
     smooth: bool = True
+    plate_diameter_m: float = DEFAULT_PLATE_DIAMETER_M  # the bar's scale (formcheck.measure.bar)
 
 
 def analyze_track(track: PoseTrack, options: AnalysisOptions = AnalysisOptions()) -> Report:
@@ -109,7 +112,7 @@ def analyze_track(track: PoseTrack, options: AnalysisOptions = AnalysisOptions()
         notes=tuple(notes + _analysis_rate_note(track)),
         not_assessable=not_assessable,
         frames=frames,
-        units={**UNITS, **LANDMARK_UNITS, "time": "s", "lumbar_flexion": "deg", "spine_confidence": "score", "hip_flexion_excl_spine": "deg"},
+        units={**UNITS, **LANDMARK_UNITS, **BAR_UNITS, "time": "s", "lumbar_flexion": "deg", "spine_confidence": "score", "hip_flexion_excl_spine": "deg"},
         formcheck_version=FORMCHECK_VERSION,
         set_summary=tuple(set_summary(rep_results)),
         advice=camera_advice(kin, exercise, not_assessable),
@@ -158,6 +161,7 @@ def _measure(track: PoseTrack, options: AnalysisOptions) -> tuple[PoseTrack, Kin
     smoothed = smooth_track(track) if options.smooth else track
     kin = compute_kinematics(smoothed, view=options.view)
     kin.signals.update(landmark_signals(smoothed))  # knees caving in, hips shifting, heels lifting
+    kin.signals.update(bar_signals(smoothed, kin.facing, options.plate_diameter_m))  # only with a plate followed
     return smoothed, kin
 
 

@@ -24,6 +24,7 @@ from formcheck.faults import Fault
 from formcheck.io.files import write_text_atomic
 from formcheck.measure.kinematics import UNITS as _KINEMATIC_UNITS
 from formcheck.measure.signals import UNITS as _LANDMARK_UNITS
+from formcheck.measure.bar import UNITS as _BAR_UNITS
 
 #: Bump the major number on incompatible changes of report.json.
 SCHEMA_VERSION = "1.2"
@@ -283,7 +284,7 @@ class Report:
 
 # ---------------------------------------------------------------------- reading
 #: Units a column name of ``angles.csv`` may end with (``knee_flexion_deg``).
-_UNITS = frozenset({"s", "deg", "score", *_KINEMATIC_UNITS.values(), *_LANDMARK_UNITS.values()})
+_UNITS = frozenset({"s", "deg", "score", *_KINEMATIC_UNITS.values(), *_LANDMARK_UNITS.values(), *_BAR_UNITS.values()})
 
 
 def read_frames_csv(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:

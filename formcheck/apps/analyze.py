@@ -41,6 +41,7 @@ from formcheck.apps.outputs import StagedOutput
 from formcheck.errors import InputError
 from formcheck.io.files import file_sha256, require_file
 from formcheck.io.video import prefetch, probe, read_frames
+from formcheck.measure.bar import DEFAULT_PLATE_DIAMETER_M
 from formcheck.io.writer import VideoWriter, frame_size_for
 from formcheck.pose.estimator import PoseOptions, estimate_track
 from formcheck.pose.track import SOURCE_DIGEST, PoseFrame, PoseTrack, interpolate_pose
@@ -75,6 +76,7 @@ def analyze_video(
     pose_options: PoseOptions = PoseOptions(),
     progress: Callable[[int], None] | None = None,
     fps: float | None = None,
+    plate_diameter_m: float = DEFAULT_PLATE_DIAMETER_M,
 ) -> Report:
     """Analyse one video (or a saved landmark track) and write the outputs.
 
@@ -101,6 +103,8 @@ def analyze_video(
         Called with the number of frames processed so far.
     fps : float, optional
         The video's frame rate, for a file whose header has none or a wrong one.
+    plate_diameter_m : float
+        Diameter of the barbell's plates: the scale of the bar's path and speed.
 
     Returns
     -------
@@ -117,10 +121,12 @@ def analyze_video(
     track = check_inputs(path, landmarks, fps)
     if out_dir is None:
         return analyze_into(path, None, exercise=exercise, landmarks=track, video=video, html=html,
-                            thresholds=thresholds, pose_options=pose_options, progress=progress, fps=fps)
+                            thresholds=thresholds, pose_options=pose_options, progress=progress, fps=fps,
+                            plate_diameter_m=plate_diameter_m)
     with StagedOutput(out_dir) as stage:
         return analyze_into(path, stage.path, exercise=exercise, landmarks=track, video=video, html=html,
-                            thresholds=thresholds, pose_options=pose_options, progress=progress, fps=fps)
+                            thresholds=thresholds, pose_options=pose_options, progress=progress, fps=fps,
+                            plate_diameter_m=plate_diameter_m)
 
 
 def analyze_into(
@@ -135,6 +141,7 @@ def analyze_into(
     pose_options: PoseOptions = PoseOptions(),
     progress: Callable[[int], None] | None = None,
     fps: float | None = None,
+    plate_diameter_m: float = DEFAULT_PLATE_DIAMETER_M,
 ) -> Report:
     """:func:`analyze_video` writing straight into ``out_dir``, a new folder that is
     the caller's to make atomic (a staging folder), with inputs already checked.
@@ -142,14 +149,14 @@ def analyze_into(
     ``landmarks`` is the loaded track (of ``path`` itself when it is an ``.npz``).
     """
     path = Path(path)
-    options = AnalysisOptions(exercise=exercise, thresholds=thresholds)
+    options = AnalysisOptions(exercise=exercise, thresholds=thresholds, plate_diameter_m=plate_diameter_m)
     outputs = OutputPaths.in_dir(Path(out_dir)) if out_dir is not None else None
 
     if landmarks is not None or path.suffix.lower() == ".npz":
         track = landmarks if landmarks is not None else load_track(path)
         report = analyze_track(track, options)
         if outputs and video and path.suffix.lower() != ".npz":
-            _render_from_track(path, track, outputs.video, exercise, thresholds, fps)
+            _render_from_track(path, track, outputs.video, exercise, thresholds, fps, plate_diameter_m)
         if outputs:
             _write_outputs(report, track, outputs, html, _video_of(path))
         return report
@@ -160,7 +167,7 @@ def analyze_into(
     annotator = None
     if outputs and video:
         size = frame_size_for(info.width, info.height, OVERLAY_MAX_SIDE)
-        annotator = AnnotatedVideo(outputs.video, info.fps or 30.0, size, exercise, thresholds)
+        annotator = AnnotatedVideo(outputs.video, info.fps or 30.0, size, exercise, thresholds, plate_diameter_m)
     counter = {"n": 0}
 
     def on_frame(frame: np.ndarray, pose: PoseFrame) -> None:
@@ -316,9 +323,10 @@ class AnnotatedVideo:
     two (for drawing only), so the video keeps the source's frame rate.
     """
 
-    def __init__(self, path: Path, fps: float, size: tuple[int, int], exercise: str, thresholds=None):
+    def __init__(self, path: Path, fps: float, size: tuple[int, int], exercise: str, thresholds=None,
+                 plate_diameter_m: float = DEFAULT_PLATE_DIAMETER_M):
         self.size = size
-        self.analyzer = StreamingAnalyzer(exercise, thresholds=thresholds)
+        self.analyzer = StreamingAnalyzer(exercise, thresholds=thresholds, plate_diameter_m=plate_diameter_m)
         self.annotator = LiveStateAnnotator()
         self.writer = VideoWriter(path, fps, size)
         self._queue: queue.Queue = queue.Queue(maxsize=32)
@@ -385,12 +393,13 @@ class AnnotatedVideo:
                 pass
 
 
-def _render_from_track(path: Path, track: PoseTrack, out: Path, exercise: str, thresholds, fps=None) -> None:
+def _render_from_track(path: Path, track: PoseTrack, out: Path, exercise: str, thresholds, fps=None,
+                       plate_diameter_m: float = DEFAULT_PLATE_DIAMETER_M) -> None:
     """Annotated video from a saved track (no pose model): decode and draw."""
     reader = read_frames(path, fps=fps, on_warning=_said_in_the_report)
     info = reader.info
     size = frame_size_for(info.width, info.height, OVERLAY_MAX_SIDE)
-    annotator = AnnotatedVideo(out, info.fps or 30.0, size, exercise, thresholds)
+    annotator = AnnotatedVideo(out, info.fps or 30.0, size, exercise, thresholds, plate_diameter_m)
     analysed = {int(source): i for i, source in enumerate(track.source_index)}
     last = int(track.source_index[-1]) if len(track) else -1
     try:

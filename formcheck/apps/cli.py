@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from formcheck.apps.common import Parser, guarded
+from formcheck.apps.common import PLATE_DIAMETER_HELP, Parser, guarded, plate_diameter_kwargs, plate_diameter_option
 from formcheck.errors import FormcheckError, NoPersonError
 from formcheck.io.provenance import FORMCHECK_VERSION
 
@@ -172,6 +172,7 @@ def add_analyze_arguments(analyze: argparse.ArgumentParser) -> None:
         help="the video's frame rate, for a file whose header has none or a wrong one (frame i is at i/N s)",
     )
     analyze.add_argument("--no-video", action="store_true", help="do not write annotated.mp4")
+    analyze.add_argument("--plate-diameter", type=plate_diameter_option, metavar="MM", help=PLATE_DIAMETER_HELP)
     analyze.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -220,6 +221,7 @@ def run_analyze(args) -> int:
             pose_options=PoseOptions(analysis_fps=args.analysis_fps),
             progress=progress,
             fps=args.fps,
+            **plate_diameter_kwargs(args),
         ),
         video,
         quiet=args.quiet,

@@ -1,4 +1,4 @@
-"""What every command shares: one error policy and the progress bar.
+"""What every command shares: one error policy, the progress bar, shared option types.
 
 The policy (docs/errors.md): every failure ends in one line on stderr and an
 exit status, never a traceback (``--debug`` shows it):
@@ -207,3 +207,24 @@ def run_with_progress(job, video: Path, quiet: bool, fps: float | None = None):
     ) as bar:
         task = bar.add_task(f"analysing {printable(video.name)}", total=total)
         return job(lambda n: bar.update(task, completed=n))
+
+
+def plate_diameter_option(text: str) -> float:
+    """``--plate-diameter MM`` (argparse type): the plates' diameter in metres, or a usage error."""
+    from formcheck.measure.bar import plate_diameter_m
+
+    try:
+        return plate_diameter_m(float(text))
+    except ValueError as exc:
+        message = str(exc) if "plate" in str(exc) else f"expected millimetres, got {text!r}"
+        raise argparse.ArgumentTypeError(message) from None
+
+
+PLATE_DIAMETER_HELP = ("diameter of the barbell's plates in mm (default 450, a standard plate): "
+                       "the scale of the bar's path and speed")
+
+
+def plate_diameter_kwargs(args: argparse.Namespace) -> dict:
+    """``{"plate_diameter_m": …}`` when ``--plate-diameter`` was given (else the analysis's default)."""
+    value = getattr(args, "plate_diameter", None)
+    return {"plate_diameter_m": value} if value is not None else {}

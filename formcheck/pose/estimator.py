@@ -28,6 +28,7 @@ import numpy as np
 from formcheck.errors import InputError
 from formcheck.pose import landmarks as lm
 from formcheck.pose.lifter import LifterSelector
+from formcheck.pose.plate.finder import PlateFinder
 from formcheck.pose.silhouette import trunk_edges_from_mask, trunk_outlines_from_mask
 from formcheck.pose.timestamps import MonotonicMs
 from formcheck.pose.track import PoseFrame, PoseTrack, TrackBuilder
@@ -357,6 +358,7 @@ def estimate_track(
     chosen = TrackBuilder()
     times: list[float] = []  # of every frame: the video's own rate
     frame_size = (0, 0)
+    plates = PlateFinder()
     clock = AnalysisClock(options.analysis_fps)
     with LifterFollower(options) as follower:
         for index, (time_s, frame) in enumerate(frames):
@@ -366,7 +368,7 @@ def estimate_track(
                 if on_skipped is not None:
                     on_skipped(frame, time_s)
                 continue
-            pose = follower.follow(frame, time_s)
+            pose = plates(frame, follower.follow(frame, time_s))  # the barbell's near plate (formcheck.pose.plate)
             chosen.append(pose, source_index=index)
             if on_frame is not None:
                 on_frame(frame, pose)
@@ -374,13 +376,14 @@ def estimate_track(
                   "analysis_fps": options.analysis_fps,
                   "source_frames": len(times), "source_fps": float(1.0 / np.median(np.diff(times))) if len(times) > 1 else 0.0}
     track_meta.update(meta or {})
-    return chosen.build(frame_size, track_meta)
+    return plates.finish(chosen.build(frame_size, track_meta))
 
 
 def iter_poses(
     frames: Iterable[tuple[float, np.ndarray]], options: PoseOptions = PoseOptions(), keep_mask: bool = False
 ) -> Iterator[tuple[np.ndarray, PoseFrame]]:
     """Streaming form of :func:`estimate_track`: yields ``(frame, lifter_pose)``."""
+    plates = PlateFinder()
     with LifterFollower(options) as follower:
         for time_s, frame in frames:
-            yield frame, follower.follow(frame, time_s, keep_mask=keep_mask)
+            yield frame, plates(frame, follower.follow(frame, time_s, keep_mask=keep_mask))

@@ -25,6 +25,14 @@ shoulder level down past the hip (``OUTLINE_POINTS`` points per side, see
 the sacrum and buttock, which the spine stage uses to place the hip. Tracks
 saved before this field existed load with NaN outlines.
 
+``plate_candidates`` are the pose stage's per-frame candidates of the near
+barbell plate (rows of :data:`formcheck.pose.plate.detect.FIELDS`, best first,
+NaN rows where fewer were found), and ``plate`` the plate followed through
+them: centre x, y, radius (px) and confidence per frame, NaN where it was not
+seen or where the whole path was refused (``meta["plate"]`` says why; see
+:mod:`formcheck.pose.plate`). Tracks saved before these fields existed load
+with NaN.
+
 ``derived`` holds per-frame arrays that a later stage computed from this
 track alone and keeps with the landmarks, so that a re-analysis need not
 redo them (the spine stores the hip it placed from the outlines there). The
@@ -49,6 +57,8 @@ import numpy as np
 from formcheck.errors import InputError
 from formcheck.io.files import atomic_file, printable
 from formcheck.pose.landmarks import NUM_LANDMARKS
+from formcheck.pose.plate.detect import FIELDS as PLATE_FIELDS
+from formcheck.pose.plate.detect import MAX_CANDIDATES as PLATE_CANDIDATES
 
 #: Version of the ``.npz`` track format; bump on incompatible change.
 TRACK_FORMAT_VERSION = 1
@@ -57,10 +67,20 @@ TRUNK_STATIONS = 21
 #: Points per side in ``trunk_outlines``.
 OUTLINE_POINTS = 64
 
-_FRAME_FIELDS = ("time_s", "xy", "z", "visibility", "presence", "world", "trunk_edges", "trunk_outlines")
+#: Columns of ``plate``: centre x, y, radius (px) and confidence.
+PLATE_COLUMNS = ("x", "y", "radius", "confidence")
+
+_FRAME_FIELDS = ("time_s", "xy", "z", "visibility", "presence", "world", "trunk_edges", "trunk_outlines",
+                 "plate_candidates", "plate")
 _ARRAY_FIELDS = (*_FRAME_FIELDS, "source_index")
 #: Arrays a track saved by an older formcheck may lack (NaN, or every frame, when absent).
-_OPTIONAL_FIELDS = ("trunk_outlines", "source_index")
+_OPTIONAL_FIELDS = ("trunk_outlines", "plate_candidates", "plate", "source_index")
+#: Per-frame shape of each optional array (filled with NaN when not given).
+_OPTIONAL_SHAPES = {
+    "trunk_outlines": (2, OUTLINE_POINTS, 2),
+    "plate_candidates": (PLATE_CANDIDATES, len(PLATE_FIELDS)),
+    "plate": (len(PLATE_COLUMNS),),
+}
 #: Prefix of the derived arrays in a saved ``.npz``.
 _DERIVED_PREFIX = "derived."
 #: Tracks saved before ``derived`` existed kept the placed hip here (and its version in ``meta``).
@@ -107,6 +127,11 @@ class PoseFrame:
     trunk_outlines : ndarray, shape (2, OUTLINE_POINTS, 2)
         Silhouette contour on each side of the trunk (see module docstring);
         NaN when not given.
+    plate_candidates : ndarray, shape (PLATE_CANDIDATES, len(PLATE_FIELDS))
+        Candidates of the near plate in this frame; NaN when not given.
+    plate : ndarray, shape (4,)
+        The plate followed so far (x, y, radius, confidence; causal while the
+        video is read); NaN when not given.
     """
 
     time_s: float
@@ -118,10 +143,13 @@ class PoseFrame:
     trunk_edges: np.ndarray
     mask: np.ndarray | None = None
     trunk_outlines: np.ndarray | None = None
+    plate_candidates: np.ndarray | None = None
+    plate: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        if self.trunk_outlines is None:
-            object.__setattr__(self, "trunk_outlines", np.full((2, OUTLINE_POINTS, 2), np.nan, np.float32))
+        for name, shape in _OPTIONAL_SHAPES.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, np.full(shape, np.nan, np.float32))
 
     @property
     def detected(self) -> bool:
@@ -171,6 +199,7 @@ def interpolate_pose(before: PoseFrame, after: PoseFrame, time_s: float) -> Pose
         world=mix(before.world, after.world),
         trunk_edges=mix(before.trunk_edges, after.trunk_edges),
         trunk_outlines=mix(before.trunk_outlines, after.trunk_outlines),
+        plate=mix(before.plate, after.plate),
     )
 
 
@@ -196,6 +225,11 @@ class PoseTrack:
     trunk_outlines : ndarray, shape (n, 2, OUTLINE_POINTS, 2)
         Silhouette contours beside the trunk (see module docstring); NaN when
         not given.
+    plate_candidates : ndarray, shape (n, PLATE_CANDIDATES, len(PLATE_FIELDS))
+        Per-frame candidates of the near plate (see module docstring); NaN when not given.
+    plate : ndarray, shape (n, 4)
+        The near plate followed through the clip (``PLATE_COLUMNS``); NaN where
+        not seen, refused or not given.
     derived : dict of str → ndarray
         Per-frame arrays (first axis n) a later stage computed from this track
         and keeps with it (see module docstring).
@@ -215,12 +249,15 @@ class PoseTrack:
     meta: dict[str, Any] = field(default_factory=dict)
     trunk_outlines: np.ndarray | None = None
     derived: dict[str, np.ndarray] = field(default_factory=dict)
+    plate_candidates: np.ndarray | None = None
+    plate: np.ndarray | None = None
     source_index: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.time_s)
-        if self.trunk_outlines is None:
-            object.__setattr__(self, "trunk_outlines", np.full((n, 2, OUTLINE_POINTS, 2), np.nan, np.float32))
+        for name, shape in _OPTIONAL_SHAPES.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, np.full((n, *shape), np.nan, np.float32))
         if self.source_index is None:
             object.__setattr__(self, "source_index", np.arange(n, dtype=np.int64))
         for name, values in self.derived.items():
@@ -233,7 +270,7 @@ class PoseTrack:
             "presence": (n, NUM_LANDMARKS),
             "world": (n, NUM_LANDMARKS, 3),
             "trunk_edges": (n, TRUNK_STATIONS, 2, 2),
-            "trunk_outlines": (n, 2, OUTLINE_POINTS, 2),
+            **{name: (n, *shape) for name, shape in _OPTIONAL_SHAPES.items()},
             "source_index": (n,),
         }
         for name, shape in shapes.items():
@@ -261,6 +298,8 @@ class PoseTrack:
             world=np.stack([f.world for f in frames]).astype(np.float32),
             trunk_edges=np.stack([f.trunk_edges for f in frames]).astype(np.float32),
             trunk_outlines=np.stack([f.trunk_outlines for f in frames]).astype(np.float32),
+            plate_candidates=np.stack([f.plate_candidates for f in frames]).astype(np.float32),
+            plate=np.stack([f.plate for f in frames]).astype(np.float32),
             frame_size=(int(frame_size[0]), int(frame_size[1])),
             meta=dict(meta or {}),
         )

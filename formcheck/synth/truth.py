@@ -19,7 +19,9 @@ from typing import Any
 import numpy as np
 
 from formcheck.io.files import atomic_file, write_text_atomic
+from formcheck.measure.bar import rep_bar_metrics
 from formcheck.synth import body as bm
+from formcheck.synth import implements as imp
 from formcheck.synth.bystander import BystanderBody
 from formcheck.synth.camera import Camera
 from formcheck.synth.measures import occlusion, rep_measures
@@ -32,6 +34,13 @@ _ARRAYS = ("time_s", "landmarks_xy", "world", "trunk_edges", "lumbar_flexion_deg
            "rep_start_s", "rep_bottom_s", "rep_lockout_s", "rep_end_s")
 #: Arrays that truth files written before they existed lack (None when absent).
 _OPTIONAL_ARRAYS = ("landmark_hidden", "bystander_xy")
+#: Bar arrays added later: truth files written before them load with NaN.
+_BAR_ARRAYS = ("plate_xy", "plate_radius_px", "bar_height_m", "bar_forward_m")
+#: The near plate's front face, along the bar from its centre (m): a 20 kg plate
+#: next to the collar, plus half its thickness (:mod:`formcheck.synth.implements`).
+NEAR_PLATE_OFFSET_M = imp.SHAFT_HALF + 0.035 + 0.028
+#: A rep's bar metrics are taken from this long before its pull starts (s).
+BAR_SETUP_S = 0.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,6 +74,17 @@ class SynthTruth:
         Pixel position of the bar axis / kettlebell handle (NaN without one).
     rep_start_s, rep_bottom_s, rep_lockout_s, rep_end_s : (r,)
         See :class:`formcheck.synth.motion.Rep`.
+    plate_xy : (n, 2)
+        Pixel centre of the barbell's near plate (its face toward the camera),
+        where the plate tracker should find it; NaN without plates.
+    plate_radius_px : (n,)
+        That face's radius in pixels.
+    bar_height_m, bar_forward_m : (n,)
+        The bar's height above the floor and its position toward where the
+        lifter faces (m, lab frame); NaN without a bar. The summary's per-rep
+        ``mean_concentric_velocity_m_s``, ``peak_concentric_velocity_m_s`` and
+        ``bar_drift_cm`` come from them with the analysis's own definitions
+        (:func:`formcheck.measure.bar.rep_bar_metrics`).
     rep_faults : tuple of tuple of str
         Fault codes each rep shows.
     exercise : str
@@ -115,6 +135,17 @@ class SynthTruth:
     landmark_hidden: np.ndarray | None = None
     bystander_xy: np.ndarray | None = None
     rep_measures: tuple[dict[str, float], ...] = ()
+    plate_xy: np.ndarray | None = None
+    plate_radius_px: np.ndarray | None = None
+    bar_height_m: np.ndarray | None = None
+    bar_forward_m: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.time_s)
+        for name in _BAR_ARRAYS:
+            if getattr(self, name) is None:
+                shape = (n, 2) if name == "plate_xy" else (n,)
+                object.__setattr__(self, name, np.full(shape, np.nan, np.float32))
 
     def __len__(self) -> int:
         return len(self.time_s)
@@ -163,6 +194,7 @@ class SynthTruth:
                 "max_trunk_inclination_deg": round(float(np.max(self.trunk_inclination_deg[sel])), 2),
                 "max_hip_flexion_deg": round(float(np.max(self.hip_flexion_deg[sel])), 2),
                 "max_knee_flexion_deg": round(float(np.max(self.knee_flexion_deg[sel])), 2),
+                **self.rep_bar_metrics(i),
             })
             if i < len(self.rep_measures):
                 reps[-1]["check_truth"] = {k: (round(v, 3) if np.isfinite(v) else None)
@@ -174,10 +206,23 @@ class SynthTruth:
                     trunk_inclination_convention="hip joint centre to shoulder landmark vs vertical, + forward")
         return head
 
+    def rep_bar_metrics(self, i: int) -> dict[str, float]:
+        """Rep ``i``'s bar speed and drift (rounded; empty without a bar), as the analysis defines them."""
+        if not np.isfinite(self.bar_height_m).any():
+            return {}
+        # From a little before the pull (the bar resting on the floor), as the analysis's reps include their set-up.
+        before = max(self.rep_start_s[i] - BAR_SETUP_S, self.rep_end_s[i - 1] if i else -np.inf)
+        frames = np.flatnonzero((self.time_s >= before - 1e-9) & (self.time_s <= self.rep_end_s[i] + 1e-9))
+        if len(frames) < 4:
+            return {}
+        m = rep_bar_metrics(self.time_s, self.bar_height_m, self.bar_forward_m, int(frames[0]), int(frames[-1]))
+        keys = ("mean_concentric_velocity_m_s", "peak_concentric_velocity_m_s", "bar_drift_cm")
+        return {k: (round(float(m[k]), 4) if np.isfinite(m[k]) else None) for k in keys}
+
     def save(self, clip_path: str | os.PathLike) -> tuple[Path, Path]:
         """Write ``<clip>.truth.npz`` and ``<clip>.truth.json`` beside ``clip_path``, atomically."""
         npz_path, json_path = truth_paths(clip_path)
-        arrays = {name: getattr(self, name) for name in _ARRAYS}
+        arrays = {name: getattr(self, name) for name in _ARRAYS + _BAR_ARRAYS}
         arrays.update({name: getattr(self, name) for name in _OPTIONAL_ARRAYS if getattr(self, name) is not None})
         with atomic_file(npz_path) as fh:
             np.savez_compressed(fh, header=np.array(json.dumps(self._header())), **arrays)
@@ -193,7 +238,7 @@ class SynthTruth:
         with np.load(path, allow_pickle=False) as data:
             head = json.loads(str(data["header"]))
             arrays = {name: data[name] for name in _ARRAYS}
-            arrays.update({name: data[name] for name in _OPTIONAL_ARRAYS if name in data.files})
+            arrays.update({name: data[name] for name in (*_OPTIONAL_ARRAYS, *_BAR_ARRAYS) if name in data.files})
         if head.get("format") != "formcheck.SynthTruth":
             raise ValueError(f"{path}: not a formcheck synthetic truth file")
         measures = tuple({k: float("nan") if v is None else float(v) for k, v in m.items()}
@@ -244,6 +289,7 @@ def build_truth(motion: Motion, camera: Camera, trunk_edges: np.ndarray, meta: d
     other_xy = None if bystander is None else camera.project(bystander.landmarks)[0].astype(np.float32)
     anchor_xy, _ = camera.project(np.nan_to_num(motion.implement_anchor))
     anchor_xy[~np.isfinite(motion.implement_anchor[:, 0])] = np.nan
+    plate_xy, plate_r, bar_height, bar_forward = bar_truth(motion, camera)
     pose = skel.pose
     reps = motion.reps
     return SynthTruth(
@@ -273,4 +319,33 @@ def build_truth(motion: Motion, camera: Camera, trunk_edges: np.ndarray, meta: d
         landmark_hidden=hidden,
         bystander_xy=other_xy,
         rep_measures=tuple(rep_measures(motion, camera, hidden)),
+        plate_xy=plate_xy.astype(np.float32),
+        plate_radius_px=plate_r.astype(np.float32),
+        bar_height_m=bar_height.astype(np.float32),
+        bar_forward_m=bar_forward.astype(np.float32),
     )
+
+
+def bar_truth(motion: Motion, camera: Camera) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The near plate's pixel centre (n, 2) and radius (n,), and the bar's height and
+    forward position (m) (n,) each; NaN where the clip has no barbell (plates or bar).
+
+    The bar's centre is ``implement_anchor``; the near plate is on the bar's axis
+    ``NEAR_PLATE_OFFSET_M`` toward the camera (lab Z, the side whose face is nearer).
+    """
+    n = len(motion)
+    nan2, nan1 = np.full((n, 2), np.nan), np.full(n, np.nan)
+    if motion.implement not in ("barbell", "bar"):
+        return nan2, nan1, nan1.copy(), nan1.copy()
+    anchor = np.asarray(motion.implement_anchor, np.float64)
+    height, forward = anchor[:, 1].copy(), anchor[:, 0].copy()
+    if motion.implement != "barbell":
+        return nan2, nan1, height, forward
+    faces = []
+    for side in (-1.0, 1.0):
+        centre = anchor.copy()
+        centre[:, 2] = side * NEAR_PLATE_OFFSET_M
+        xy, depth = camera.project(centre)
+        faces.append((float(np.nanmedian(depth)), xy, depth))
+    _, xy, depth = min(faces, key=lambda face: face[0])
+    return xy, imp.PLATE_RADIUS * camera.focal_px / depth, height, forward

@@ -68,6 +68,7 @@ from pathlib import Path
 from typing import Callable
 
 from formcheck.apps.coach.jobs import VIDEO_SUFFIXES, Job, Settings, discover_jobs  # noqa: F401
+from formcheck.apps.common import PLATE_DIAMETER_HELP, plate_diameter_option
 from formcheck.exercises import exercise_choices
 from formcheck.apps.coach.pool import run_dask, run_inline, run_local, run_reanalyses  # noqa: F401
 from formcheck.apps.coach.video import (  # noqa: F401
@@ -156,6 +157,7 @@ def run_batch(
     force: bool = False,
     quiet: bool = False,
     log: Callable[[str], None] | None = None,
+    plate_diameter_m: float | None = None,
 ) -> BatchSummary:
     """Analyse every video of the inputs; see the module docstring.
 
@@ -187,7 +189,7 @@ def run_batch(
         if folder.exists() and not folder.is_dir():
             raise InputError(f"{option} {folder} is a file; give a folder")
     thresholds, thresholds_digest = load_thresholds(profile)
-    settings = Settings(str(out), str(cache_dir), video, thresholds, thresholds_digest)
+    settings = Settings(str(out), str(cache_dir), video, thresholds, thresholds_digest, plate_diameter_m)
     jobs, warnings = discover_jobs(inputs, manifest=manifest, exercise=exercise, client=client, exclude=out)
     if not jobs:
         raise InputError("no videos found in " + (", ".join(inputs) or str(manifest)))
@@ -353,6 +355,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache", metavar="DIR", help=f"landmark cache (default: OUT/{CACHE_DIR}); may be shared between outputs")
     parser.add_argument("--no-video", action="store_true", help="do not write annotated.mp4 (much faster re-analysis)")
     parser.add_argument("--force", action="store_true", help="re-analyse finished videos too (cached landmarks are reused)")
+    parser.add_argument("--plate-diameter", type=plate_diameter_option, metavar="MM", help=PLATE_DIAMETER_HELP)
     parser.add_argument("--quiet", action="store_true", help="no progress bar or per-video lines; only the end summary")
 
 
@@ -389,4 +392,5 @@ def _run_batch_from(args: argparse.Namespace) -> "BatchSummary":
         cache=args.cache,
         force=args.force,
         quiet=args.quiet,
+        plate_diameter_m=args.plate_diameter,
     )

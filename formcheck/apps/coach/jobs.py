@@ -71,12 +71,14 @@ class Settings:
     video: bool = True
     thresholds: dict | None = None
     thresholds_digest: str = ""
+    plate_diameter_m: float | None = None  # None: the analysis's default plate
 
     def digest(self, job: Job) -> str:
         """Changes whenever a finished result of ``job`` would no longer be what this run produces."""
-        key = json.dumps(
-            [FORMCHECK_VERSION, self.video, self.thresholds_digest, job.exercise, job.date, job.client], sort_keys=True
-        )
+        facts = [FORMCHECK_VERSION, self.video, self.thresholds_digest, job.exercise, job.date, job.client]
+        if self.plate_diameter_m is not None:
+            facts.append(self.plate_diameter_m)
+        key = json.dumps(facts, sort_keys=True)
         return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 

@@ -82,6 +82,7 @@ def process_video(job: Job, settings: Settings, progress=None) -> dict:
                 html=False,
                 thresholds=settings.thresholds,
                 progress=progress,
+                **({"plate_diameter_m": settings.plate_diameter_m} if settings.plate_diameter_m else {}),
             )
             # The page's key frames depend on the landmarks, not the thresholds: kept beside the tracks.
             write_html_report(staging, video, still_cache=Path(settings.cache) / STILLS_DIR, track=track)

@@ -11,7 +11,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from formcheck.apps.common import Parser, guarded, plural
+from formcheck.apps.common import PLATE_DIAMETER_HELP, Parser, guarded, plate_diameter_kwargs, plate_diameter_option, plural
 from formcheck.apps.live.display import Window, display_problem
 from formcheck.apps.live.recorder import SessionRecorder
 from formcheck.apps.live.result import LiveResult
@@ -47,6 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="save the annotated session and report.json, angles.csv, landmarks.npz (as analyze does)",
     )
     parser.add_argument("--headless", action="store_true", help="no window: print reps and cues to the terminal")
+    parser.add_argument("--plate-diameter", type=plate_diameter_option, metavar="MM", help=PLATE_DIAMETER_HELP)
     parser.add_argument(
         "--no-pace", action="store_true",
         help="with --source VIDEO: hand over every frame as soon as the last is done instead of at the "
@@ -67,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         record_dir=Path(args.record) if args.record else None,
         pace=not args.no_pace,
         pose=replace(PoseOptions(), num_poses=1) if args.one_person else PoseOptions(),
+        **plate_diameter_kwargs(args),
     )
     if args.no_pace and not args.source:
         raise InputError("--no-pace only applies to --source VIDEO")
@@ -155,7 +157,8 @@ def _finish_recording(
         notes.append(problem)
     meta = {"source": label, "live": True, "frames_dropped": result.dropped,
             "model": MODEL_FILE, "num_poses": options.pose.num_poses, "max_side": options.pose.max_side}
-    result.report = recorder.finish(options.exercise, meta, notes, {"source": label, **result.to_dict()})
+    result.report = recorder.finish(options.exercise, meta, notes, {"source": label, **result.to_dict()},
+                                    plate_diameter_m=options.plate_diameter_m)
 
 
 def _open_source(args, options: LiveOptions) -> tuple[LatestFrameSource, str, float]:

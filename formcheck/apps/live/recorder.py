@@ -19,6 +19,8 @@ from formcheck.apps.analyze import OutputPaths
 from formcheck.apps.outputs import StagedOutput
 from formcheck.io.files import write_text_atomic
 from formcheck.io.writer import VideoWriter
+from formcheck.measure.bar import DEFAULT_PLATE_DIAMETER_M
+from formcheck.pose.plate.finder import with_plate_path
 from formcheck.pose.track import PoseFrame, PoseTrack
 
 #: Written beside report.json by ``--record``: the reps as counted and cued live.
@@ -55,7 +57,8 @@ class SessionRecorder:
         """Mark a stretch with nothing seen (a pause) in the track, without a video frame."""
         self.poses.append(empty)
 
-    def finish(self, exercise: str, meta: dict, notes: list[str], live: dict | None = None) -> Report:
+    def finish(self, exercise: str, meta: dict, notes: list[str], live: dict | None = None,
+               plate_diameter_m: float = DEFAULT_PLATE_DIAMETER_M) -> Report:
         """Close the video, write the report files (and ``live.json``) and swap the set in; returns the report."""
         try:
             if self._writer is not None:
@@ -63,8 +66,9 @@ class SessionRecorder:
                     self._writer.close()
                 else:
                     self._writer.abort()
-            track = PoseTrack.from_frames(self.poses, self.frame_size, meta)
-            report = analyze_track(track, AnalysisOptions(exercise=exercise))
+            # The plate's path over the whole session replaces the live (causal) estimates, as offline.
+            track = with_plate_path(PoseTrack.from_frames(self.poses, self.frame_size, meta))
+            report = analyze_track(track, AnalysisOptions(exercise=exercise, plate_diameter_m=plate_diameter_m))
             report = replace(report, notes=report.notes + tuple(notes))
             track.save(self.paths.landmarks)
             if report.frames:

@@ -57,11 +57,15 @@ from formcheck.apps.live.result import LiveResult, rep_line, spoken_cue
 from formcheck.apps.live.voice import Voice
 from formcheck.io.camera import LatestFrameSource, PacedFileSource
 from formcheck.pose.estimator import LifterFollower, PoseOptions
+from formcheck.measure.bar import DEFAULT_PLATE_DIAMETER_M
+from formcheck.pose.plate.finder import PlateFinder
 from formcheck.pose.track import PoseFrame
 from formcheck.render.annotators import Banner, BannerAnnotator, LiveExtras, LiveExtrasAnnotator, LiveStateAnnotator
 
 #: Frames larger than this (longest side) are shrunk for display and recording.
 DISPLAY_MAX_SIDE = 960
+#: Exercises for which the barbell's plate is looked for (a few ms per frame).
+PLATE_EXERCISES = ("auto", "deadlift")
 
 
 
@@ -89,6 +93,8 @@ class LiveOptions:
         enough to flip a borderline verdict.
     display_max_side : int
         Longest side of the window and of the recorded video.
+    plate_diameter_m : float
+        The barbell's plates (scale of the bar's speed), looked for in ``PLATE_EXERCISES``.
     """
 
     exercise: str = "auto"
@@ -97,6 +103,7 @@ class LiveOptions:
     pace: bool = True
     pose: PoseOptions = PoseOptions()
     display_max_side: int = DISPLAY_MAX_SIDE
+    plate_diameter_m: float = DEFAULT_PLATE_DIAMETER_M
 
 
 
@@ -139,7 +146,8 @@ class LiveSession:
         self.recorder = recorder
         self.say = say
         self.fps = fps if fps and fps > 0 else 30.0
-        self.analyzer = StreamingAnalyzer(options.exercise)
+        self.analyzer = StreamingAnalyzer(options.exercise, plate_diameter_m=options.plate_diameter_m)
+        self._plates = PlateFinder() if options.exercise in PLATE_EXERCISES else None
         self.framing = FramingCheck()
         self.result = LiveResult(exercise=options.exercise)
         self.overlay = LiveStateAnnotator()  # keeps the last rep's cue banner for a few seconds
@@ -204,6 +212,8 @@ class LiveSession:
         t = self._clock(captured_at)
         size = (frame.shape[1], frame.shape[0])
         pose = self.estimator.follow(frame, t)
+        if self._plates is not None:
+            pose = self._plates(frame, pose)  # the barbell's near plate (formcheck.pose.plate)
         posed = time.monotonic()
         if self._resumed:
             # Nothing was seen while paused: say so, so that no rep is stitched
