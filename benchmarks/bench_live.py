@@ -33,7 +33,7 @@ import numpy as np
 from formcheck.apps.live.recorder import SessionRecorder
 from formcheck.apps.live.session import LiveOptions, LiveSession
 from formcheck.apps.analyze import analyze_video
-from formcheck.pose.estimator import PoseEstimator, PoseOptions
+from formcheck.pose.estimator import LifterFollower, PoseOptions
 from formcheck.io.camera import PacedFileSource
 from formcheck.io.video import probe
 
@@ -43,7 +43,7 @@ GOAL_P95_MS = 50.0
 
 def run_once(video: Path, options: LiveOptions, record_dir: Path | None) -> tuple[object, float]:
     fps = probe(video).fps or 30.0
-    with PoseEstimator(options.pose) as estimator:
+    with LifterFollower(options.pose) as estimator:
         recorder = SessionRecorder(record_dir, fps) if record_dir is not None else None
         with PacedFileSource(video, realtime=options.pace) as source:
             session = LiveSession(source, options, estimator, recorder=recorder, say=lambda line: None, fps=fps)

@@ -371,11 +371,13 @@ def test_real_clip_report_renders_in_chromium(tmp_path):
     dom, console = open_in_chromium(page, tmp_path, "--dump-dom")
     assert console == [], f"console messages: {console}"
     doc = parse(dom)
-    assert len([t for t, _ in doc.tags if t == "tr"]) == 1 + report.rep_count
+    # The rep table, and the bar's (this plate is followed: formcheck.pose.plate).
+    assert all("mean_concentric_velocity_m_s" in rep.metrics for rep in report.reps)
+    assert len([t for t, _ in doc.tags if t == "tr"]) == 2 * (1 + report.rep_count)
     images = doc.all("img")
     plots = [img for img in images if img.get("class") == "plot"]
     stills = [img for img in images if img.get("src", "").startswith("data:image/jpeg")]
-    assert len(plots) == 1 and len(stills) == 3 * report.rep_count
+    assert len(plots) == 2 and len(stills) == 3 * report.rep_count
     for img in images:  # every embedded picture decodes
         data = base64.b64decode(img["src"].split(",", 1)[1])
         if img["src"].startswith("data:image/svg+xml"):

@@ -19,6 +19,8 @@ from formcheck.exercises.base import Exercise, tempo_metrics
 from formcheck.faults.catalogue import CAMERA_VIEW, cue_sort_key, entry, is_info
 from formcheck.measure.signals import UNITS as LANDMARK_UNITS
 from formcheck.measure.signals import landmark_signals
+from formcheck.measure.bar import DEFAULT_PLATE_DIAMETER_M, bar_signals
+from formcheck.measure.bar import UNITS as BAR_UNITS
 from formcheck.faults import Fault, NotJudged, RepContext, Threshold
 from formcheck.pose.filters import smooth_track
 from formcheck.measure.kinematics import UNITS, Kinematics, compute_kinematics
@@ -50,6 +52,7 @@ class AnalysisOptions:
     view: str | None = None
     thresholds: Mapping[str, Mapping[str, Threshold]] | None = None  # exercise → code → Threshold
     smooth: bool = True
+    plate_diameter_m: float = DEFAULT_PLATE_DIAMETER_M  # the bar's scale (formcheck.measure.bar)
 
 
 def analyze_track(track: PoseTrack, options: AnalysisOptions = AnalysisOptions()) -> Report:
@@ -88,8 +91,11 @@ def analyze_track(track: PoseTrack, options: AnalysisOptions = AnalysisOptions()
     if options.thresholds and name in options.thresholds:
         thresholds.update(options.thresholds[name])
     spine = estimate_spine(smoothed, kin, reps, exercise.spine_calibration)
-    rep_results = tuple(assess_rep(rep, kin, exercise, thresholds, spine) for rep in reps)
+    rep_results = tuple(
+        in_source_frames(assess_rep(rep, kin, exercise, thresholds, spine), track.source_index) for rep in reps
+    )
     frames = _frame_table(kin, depth, reps, spine)
+    frames["frame"] = track.source_index.copy()
     # Information-only checks are not listed as withheld: nothing was lost.
     not_assessable = {c: why for c, why in _not_assessable(kin, exercise, spine).items() if not is_info(c)}
     return Report(
@@ -99,14 +105,14 @@ def analyze_track(track: PoseTrack, options: AnalysisOptions = AnalysisOptions()
         view=kin.view,
         sideness_deg=kin.sideness_deg,
         duration_s=_duration(track),
-        fps=track.fps,
-        frame_count=len(track),
+        fps=_source_fps(track),
+        frame_count=_source_frames(track),
         pose_detected_fraction=detected_fraction,
         reps=rep_results,
-        notes=tuple(notes),
+        notes=tuple(notes + _analysis_rate_note(track)),
         not_assessable=not_assessable,
         frames=frames,
-        units={**UNITS, **LANDMARK_UNITS, "time": "s", "lumbar_flexion": "deg", "spine_confidence": "score", "hip_flexion_excl_spine": "deg"},
+        units={**UNITS, **LANDMARK_UNITS, **BAR_UNITS, "time": "s", "lumbar_flexion": "deg", "spine_confidence": "score", "hip_flexion_excl_spine": "deg"},
         formcheck_version=FORMCHECK_VERSION,
         set_summary=tuple(set_summary(rep_results)),
         advice=camera_advice(kin, exercise, not_assessable),
@@ -155,6 +161,7 @@ def _measure(track: PoseTrack, options: AnalysisOptions) -> tuple[PoseTrack, Kin
     smoothed = smooth_track(track) if options.smooth else track
     kin = compute_kinematics(smoothed, view=options.view)
     kin.signals.update(landmark_signals(smoothed))  # knees caving in, hips shifting, heels lifting
+    kin.signals.update(bar_signals(smoothed, kin.facing, options.plate_diameter_m))  # only with a plate followed
     return smoothed, kin
 
 
@@ -359,7 +366,59 @@ def _frame_table(kin: Kinematics, depth: np.ndarray, reps: list[Rep], spine: Spi
 def _duration(track: PoseTrack) -> float:
     if len(track) < 2:
         return 0.0
-    return float(track.time_s[-1] - track.time_s[0] + 1.0 / max(track.fps, 1e-6))
+    return float(track.time_s[-1] - track.time_s[0] + 1.0 / max(_source_fps(track), 1e-6))
+
+
+def _source_fps(track: PoseTrack) -> float:
+    """The video's frame rate (the track's own when it was analysed frame by frame)."""
+    return float(track.meta.get("source_fps") or track.fps)
+
+
+def _source_frames(track: PoseTrack) -> int:
+    return int(track.meta.get("source_frames") or len(track))
+
+
+def _analysis_rate_note(track: PoseTrack) -> list[str]:
+    """Say so when the pose model saw only some of the frames (a 60 fps video analysed at 30 Hz)."""
+    every = round(_source_frames(track) / max(len(track), 1))
+    if every < 2:
+        return []
+    nth = {2: "second", 3: "third", 4: "fourth"}.get(every, f"{every}th")
+    return [f"analysed at {track.fps:.0f} frames per second (every {nth} frame of the {_source_fps(track):.0f} fps "
+            "video; --analysis-fps 0 analyses every frame)"]
+
+
+def in_source_frames(result: RepResult, source_index: np.ndarray) -> RepResult:
+    """A rep's and its faults' frame numbers as frames of the source video.
+
+    The analysis counts the frames it analysed; reports count the video's
+    (``PoseTrack.source_index``). Identity when every frame was analysed.
+
+    >>> import numpy as np
+    >>> _source_frame(3, np.array([0, 2, 4, 6])), _source_frame(4, np.array([0, 2, 4, 6]))
+    (6, 7)
+    """
+    if len(source_index) == 0 or np.array_equal(source_index, np.arange(len(source_index))):
+        return result
+
+    def moved(fault: Fault) -> Fault:
+        return dataclasses.replace(fault, start_frame=_source_frame(fault.start_frame, source_index),
+                                   end_frame=_source_frame(fault.end_frame, source_index))
+
+    return dataclasses.replace(
+        result,
+        start_frame=_source_frame(result.start_frame, source_index),
+        bottom_frame=_source_frame(result.bottom_frame, source_index),
+        end_frame=_source_frame(result.end_frame, source_index),
+        faults=tuple(moved(f) for f in result.faults),
+        info=tuple(moved(f) for f in result.info),
+    )
+
+
+def _source_frame(index: int, source_index: np.ndarray) -> int:
+    """Track index ``index`` (or past the end) as a frame number of the source video."""
+    last = len(source_index) - 1
+    return int(source_index[index]) if index <= last else int(source_index[last]) + index - last
 
 
 def _empty_report(track, name, options, notes, source, kin: Kinematics | None = None) -> Report:
@@ -370,13 +429,13 @@ def _empty_report(track, name, options, notes, source, kin: Kinematics | None = 
         view=kin.view if kin else "unknown",
         sideness_deg=kin.sideness_deg if kin else float("nan"),
         duration_s=_duration(track),
-        fps=track.fps,
-        frame_count=len(track),
+        fps=_source_fps(track),
+        frame_count=_source_frames(track),
         pose_detected_fraction=float(track.detected.mean()) if len(track) else 0.0,
         reps=(),
         notes=tuple(notes),
         not_assessable={},
-        frames=({"frame": np.arange(len(kin)), "time": kin.time_s, **kin.signals} if kin else {}),
+        frames=({"frame": track.source_index.copy(), "time": kin.time_s, **kin.signals} if kin else {}),
         units=dict(UNITS, time="s"),
         formcheck_version=FORMCHECK_VERSION,
     )

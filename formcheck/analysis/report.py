@@ -24,6 +24,7 @@ from formcheck.faults import Fault
 from formcheck.io.files import write_text_atomic
 from formcheck.measure.kinematics import UNITS as _KINEMATIC_UNITS
 from formcheck.measure.signals import UNITS as _LANDMARK_UNITS
+from formcheck.measure.bar import UNITS as _BAR_UNITS
 
 #: Bump the major number on incompatible changes of report.json.
 SCHEMA_VERSION = "1.2"
@@ -117,7 +118,7 @@ class Report:
         """A few plain-language lines for the terminal."""
         exercise = EXERCISES.get(self.exercise)
         name = exercise.short_title if exercise else self.exercise.replace("_", " ")
-        name = name if self.exercise != "unknown" else "Exercise not recognised"
+        name = name if self.exercise not in ("unknown", "") else "Exercise not recognised"
         lines = [f"{name[0].upper() + name[1:]} · {self.view} view · {self.rep_count} rep{'s' if self.rep_count != 1 else ''}"]
         for rep in self.reps:
             if rep.faults:
@@ -132,7 +133,7 @@ class Report:
         if self.set_summary:
             lines.append("  Set: " + "; ".join(self.set_summary) + ".")
         lines.extend(f"  Note: {note}" for note in self.notes)
-        lines.extend(f"  Advice: {text[0].upper() + text[1:]}." for text in self.advice.values())
+        lines.extend(f"  Advice: {text[:1].upper() + text[1:]}." for text in self.advice.values())
         lines.extend(f"  Not assessed — {code.replace('_', ' ')}: {why}" for code, why in self.not_assessable.items())
         return "\n".join(lines)
 
@@ -283,7 +284,7 @@ class Report:
 
 # ---------------------------------------------------------------------- reading
 #: Units a column name of ``angles.csv`` may end with (``knee_flexion_deg``).
-_UNITS = frozenset({"s", "deg", "score", *_KINEMATIC_UNITS.values(), *_LANDMARK_UNITS.values()})
+_UNITS = frozenset({"s", "deg", "score", *_KINEMATIC_UNITS.values(), *_LANDMARK_UNITS.values(), *_BAR_UNITS.values()})
 
 
 def read_frames_csv(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
@@ -301,21 +302,58 @@ def read_frames_csv(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dic
     """
     path = Path(path)
     try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            rows = list(csv.reader(fh))
+        header, columns = _read_columns(path)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError(f"{path} is not a readable table: {' '.join(str(exc).split())}") from None
-    if not rows:
-        return {}, {}
-    header, body = rows[0], rows[1:]
     frames: dict[str, np.ndarray] = {}
     units: dict[str, str] = {}
-    for j, title in enumerate(header):
+    for title, values in zip(header, columns):
         name, unit = _split_unit(title)
-        frames[name] = _parse_column([row[j] if j < len(row) else "" for row in body])
+        frames[name] = values
         if unit:
             units[name] = unit
     return frames, units
+
+
+#: Rows converted at a time: a 10-minute video's table read as text all at once
+#: is a million strings (~80 MB); numbers block by block stay near the data's size.
+_CSV_BLOCK = 4096
+
+
+def _read_columns(path: Path) -> tuple[list[str], list[np.ndarray]]:
+    """The header and each column parsed as by :func:`_parse_column` over the whole column."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None:
+            return [], []
+        blocks: list[list[np.ndarray] | None] = [[] for _ in header]
+        while chunk := [row for _, row in zip(range(_CSV_BLOCK), reader)]:
+            for j, parts in enumerate(blocks):
+                if parts is None:
+                    continue
+                values = _parse_column([row[j] if j < len(row) else "" for row in chunk])
+                blocks[j] = None if values.dtype == object else parts + [values]
+    text = [j for j, parts in enumerate(blocks) if parts is None]
+    if text:  # a column with any text is read again whole, as text
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = csv.reader(fh)
+            next(rows)
+            cells = {j: [] for j in text}
+            for row in rows:
+                for j in text:
+                    cells[j].append(row[j] if j < len(row) else "")
+        for j in text:
+            blocks[j] = [np.array(cells[j], dtype=object)]
+    columns = []
+    for parts in blocks:
+        if not parts:
+            columns.append(np.zeros(0, np.float64))
+        elif all(p.dtype == np.int64 for p in parts) or all(p.dtype == object for p in parts):
+            columns.append(np.concatenate(parts))
+        else:
+            columns.append(np.concatenate([p.astype(np.float64) for p in parts]))
+    return header, columns
 
 
 def _split_unit(title: str) -> tuple[str, str]:

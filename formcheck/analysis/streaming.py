@@ -18,6 +18,7 @@ import numpy as np
 from formcheck.analysis.offline import assess_rep
 from formcheck.exercises import EXERCISES, get_exercise, posture_vote
 from formcheck.measure.signals import landmark_signals
+from formcheck.measure.bar import DEFAULT_PLATE_DIAMETER_M, bar_signals, rep_bar_metrics
 from formcheck.pose.filters import OneEuroFilter
 from formcheck.measure.kinematics import compute_kinematics
 from formcheck.analysis.report import RepResult
@@ -30,6 +31,8 @@ from formcheck.pose.track import PoseFrame, PoseTrack
 #: Seconds before a rep from which the live analyser places the hip (the stand
 #: or set-up it starts from gives the outline's templates).
 PLACE_HIP_BEFORE_REP_S = 1.5
+#: Seconds of the bar's path kept for drawing.
+BAR_TRAIL_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,10 @@ class LiveState:
     pose: PoseFrame | None = None
     back_points: np.ndarray | None = None  # (k, 2) dorsal edge in frame pixels, side views only
     back_limits: tuple[float, float] = (LUMBAR_FLEXION.threshold.caution, LUMBAR_FLEXION.threshold.fault)
+    bar: np.ndarray | None = None  # (x, y, radius) of the plate now, frame pixels; None when not seen
+    bar_path: np.ndarray | None = None  # (k, 2) the bar's recent path (``BAR_TRAIL_S``), NaN where unseen
+    bar_speed_m_s: float = float("nan")  # vertical, + up
+    last_rep_bar: dict[str, float] = field(default_factory=dict)  # the last rep's bar metrics, updated to lockout
 
 
 class StreamingAnalyzer:
@@ -61,14 +68,18 @@ class StreamingAnalyzer:
         Length of history kept for kinematics and rep assessment.
     thresholds : dict, optional
         ``exercise → code → Threshold`` overrides.
+    plate_diameter_m : float
+        The bar's plates (scale of the bar's speed; :mod:`formcheck.measure.bar`).
     """
 
-    def __init__(self, exercise: str = "auto", window_s: float = 20.0, thresholds=None):
+    def __init__(self, exercise: str = "auto", window_s: float = 20.0, thresholds=None,
+                 plate_diameter_m: float = DEFAULT_PLATE_DIAMETER_M):
         if exercise != "auto":
             get_exercise(exercise)
         self.requested = exercise
         self.window_s = window_s
         self.thresholds = thresholds or {}
+        self.plate_diameter_m = plate_diameter_m
         self.reset()
 
     def reset(self) -> None:
@@ -103,6 +114,7 @@ class StreamingAnalyzer:
         offset = self._frames_seen - len(track)  # global frame number of buffer index 0
         kin = compute_kinematics(track)
         kin.signals.update(landmark_signals(track))
+        kin.signals.update(bar_signals(track, kin.facing, self.plate_diameter_m))  # with the plate followed
         self._track = track
         finished = None
         depth_now = float("nan")
@@ -145,7 +157,27 @@ class StreamingAnalyzer:
             pose=filtered,
             back_points=back,
             back_limits=self._back_limits(),
+            **self._bar(kin, filtered, offset),
         )
+
+    def _bar(self, kin, pose: PoseFrame, offset: int) -> dict:
+        """The plate now, its recent path, the bar's vertical speed and the last rep's
+        bar metrics (LiveState fields). A rep is counted on its way up, before the bar
+        reaches lockout, so its speed is measured again every frame until the next rep."""
+        if "bar_x" not in kin.signals:
+            return {}
+        t = kin.time_s
+        recent = t >= t[-1] - BAR_TRAIL_S
+        x, y, radius = pose.plate[:3]
+        last = {}
+        if self.reps and self.reps[-1].start_frame - offset >= 0:
+            last = rep_bar_metrics(t, kin["bar_height"], kin["bar_forward"], self.reps[-1].start_frame - offset, len(t) - 1)
+        return {
+            "bar": np.array([x, y, radius]) if np.isfinite(x) else None,
+            "bar_path": np.column_stack([kin["bar_x"][recent], kin["bar_y"][recent]]),
+            "bar_speed_m_s": float(kin["bar_velocity"][-1]),
+            "last_rep_bar": last,
+        }
 
     def _back_limits(self) -> tuple[float, float]:
         """Caution and fault levels of rounding for the back gauge (the exercise's

@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from formcheck.apps.common import guarded
+from formcheck.apps.common import PLATE_DIAMETER_HELP, Parser, guarded, plate_diameter_kwargs, plate_diameter_option
 from formcheck.errors import FormcheckError, NoPersonError
 from formcheck.io.provenance import FORMCHECK_VERSION
 
@@ -34,14 +34,15 @@ COMMANDS = {
 }
 
 EPILOG = (
-    "exit status: 0 done, 2 bad input or arguments, 3 no person found, 4 some batch videos failed, "
-    "130 interrupted, 1 internal error. Run 'formcheck COMMAND --help' for a command's options."
+    "exit status: 0 done, 2 bad input or arguments (or an output folder that cannot be written), "
+    "3 no person found, 4 some batch videos failed, 130 interrupted, 143 terminated, 1 internal error "
+    "(a bug). docs/errors.md says what to do. Run 'formcheck COMMAND --help' for a command's options."
 )
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser, with the options of ``command`` only (the others are listed, not loaded)."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="formcheck",
         description="Check squat and deadlift form from video: reps, phases, faults and one cue per rep.",
         epilog=EPILOG,
@@ -97,6 +98,13 @@ def _requested_command(argv: list[str]) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    _never_fail_printing()
+    # Building the parser imports the command's module (and its libraries): an interrupt
+    # then is one line too. Usage mistakes and --help end with argparse's SystemExit.
+    return guarded(lambda: _parse_and_run(argv), debug="--debug" in argv)
+
+
+def _parse_and_run(argv: list[str]) -> int:
     command = _requested_command(argv)
     parser = build_parser(command)
     # ``synth`` hands its arguments to its own parser; argparse's REMAINDER
@@ -109,7 +117,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    return guarded(lambda: _dispatch(args), debug=args.debug)
+    return _dispatch(args)
+
+
+def _never_fail_printing() -> None:
+    """Text that cannot be encoded for the terminal (a file name with bytes that are not UTF-8,
+    a terminal in ASCII) is printed escaped rather than ending the run."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
 
 
 def _dispatch(args) -> int:
@@ -145,7 +162,17 @@ def add_analyze_arguments(analyze: argparse.ArgumentParser) -> None:
     analyze.add_argument(
         "--profile", metavar="FILE", help="thresholds: default, beginner, strict or a TOML file (docs/faults.md)"
     )
+    analyze.add_argument(
+        "--analysis-fps", type=_analysis_fps, default=30.0, metavar="HZ",
+        help="run the pose model on about this many frames per second (default 30: a 60 fps video every "
+        "second frame; 0: every frame). annotated.mp4 keeps the video's own rate",
+    )
+    analyze.add_argument(
+        "--fps", type=float, metavar="N",
+        help="the video's frame rate, for a file whose header has none or a wrong one (frame i is at i/N s)",
+    )
     analyze.add_argument("--no-video", action="store_true", help="do not write annotated.mp4")
+    analyze.add_argument("--plate-diameter", type=plate_diameter_option, metavar="MM", help=PLATE_DIAMETER_HELP)
     analyze.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -160,14 +187,24 @@ def add_eval_arguments(evaluate: argparse.ArgumentParser) -> None:
     evaluate.add_argument("--only", action="append", default=[], help="only clips whose path contains this")
 
 
+def _analysis_fps(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of frames per second, got {text!r}") from None
+    if not (value == 0 or 5.0 <= value <= 240.0):
+        raise argparse.ArgumentTypeError(f"must be 0 (every frame) or between 5 and 240, got {text}")
+    return value
+
+
 def run_analyze(args) -> int:
     from formcheck.apps.analyze import analyze_video
     from formcheck.apps.common import run_with_progress
+    from formcheck.pose.estimator import PoseOptions
+    from formcheck.io.files import printable, require_file
 
-    video = Path(args.video)
-    if not video.exists():
-        raise FormcheckError(f"{video} does not exist")
-    out = Path(args.out) if args.out else Path.cwd() / f"{video.stem}.formcheck"
+    video = require_file(Path(args.video), "video file")
+    out = Path(args.out) if args.out else default_out_dir(video)
     thresholds = None
     if args.profile:
         from formcheck.exercises.profiles import load_profile
@@ -181,31 +218,68 @@ def run_analyze(args) -> int:
             landmarks=args.landmarks,
             video=not args.no_video,
             thresholds=thresholds,
+            pose_options=PoseOptions(analysis_fps=args.analysis_fps),
             progress=progress,
+            fps=args.fps,
+            **plate_diameter_kwargs(args),
         ),
         video,
         quiet=args.quiet,
+        fps=args.fps,
     )
     print(report.summary())
-    print(f"Results in {out}{os.sep}")
+    print(f"Results in {printable(out)}{os.sep}")
     if report.pose_detected_fraction == 0:
         raise NoPersonError(f"no person was found in {video} (report written to {out}{os.sep})")
     return 0
 
 
+#: Longest file name most file systems take (bytes).
+NAME_MAX = 255
+
+
+def default_out_dir(video: Path) -> Path:
+    """``./<video name>.formcheck``, the name shortened to what the file system takes.
+
+    >>> default_out_dir(Path("clips/set 1.mp4")).name
+    'set 1.formcheck'
+    >>> len(os.fsencode(default_out_dir(Path("x" * 250 + ".mp4")).name))
+    255
+    """
+    suffix = ".formcheck"
+    stem = os.fsencode(video.stem)[: NAME_MAX - len(suffix)]
+    return Path.cwd() / (os.fsdecode(stem) + suffix)
+
+
 def run_demo(args) -> int:
-    from formcheck.apps.analyze import analyze_video
+    from dataclasses import replace
+
+    from formcheck.apps.analyze import analyze_into
     from formcheck.apps.common import run_with_progress
+    from formcheck.apps.outputs import StagedOutput
+    from formcheck.io.files import printable
+    from formcheck.pose.track import PoseTrack
+    from formcheck.render.html import write_html_report
     from formcheck.synth import SynthSpec, write_clip
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    clip = out / "demo_squat.mp4"
-    print(f"Rendering a synthetic squat set to {clip} …", file=sys.stderr)
-    truth = write_clip(clip, SynthSpec("squat", reps=3, faults={"shallow_depth": 1.0}, fault_reps=(2,)))
-    report = run_with_progress(lambda progress: analyze_video(clip, out, progress=progress), clip, quiet=args.quiet)
+    # The clip is part of the demo's output set: rendered into the staging folder, named
+    # by where it will be once the set is swapped in.
+    with StagedOutput(args.out) as stage:
+        clip = stage.path / "demo_squat.mp4"
+        final_clip = stage.out / clip.name
+        print(f"Rendering a synthetic squat set to {printable(final_clip)} …", file=sys.stderr)
+        truth = write_clip(clip, SynthSpec("squat", reps=3, faults={"shallow_depth": 1.0}, fault_reps=(2,)))
+        report = run_with_progress(
+            lambda progress: analyze_into(clip, stage.path, html=False, progress=progress), clip, quiet=args.quiet
+        )
+        report = replace(report, source=str(final_clip))
+        report.write_json(stage.path / "report.json")
+        track = PoseTrack.load(stage.path / "landmarks.npz")
+        track = replace(track, meta={**track.meta, "source": str(final_clip)})
+        track.save(stage.path / "landmarks.npz")
+        write_html_report(stage.path, clip, track=track)
     print(report.summary())
-    print(f"Rendered: {truth.rep_count} reps, the last one shallow. Results in {out}{os.sep}")
+    print(f"Rendered: {truth.rep_count} reps, the last one shallow. Results in {printable(stage.out)}{os.sep}")
     return 0
 
 

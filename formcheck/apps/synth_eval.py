@@ -23,6 +23,10 @@ Per frame
 Detection
     :func:`auc` (Mann–Whitney), :func:`roc_curve` and :func:`detection_floor`
     (smallest flexion found at a given recall and false-alarm rate).
+Every check
+    Each check's verdict and measured value on every truth rep, against the
+    faults the rep was rendered with and the true value of what the check
+    measures (:mod:`formcheck.apps.synth_checks`).
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ from formcheck.measure.kinematics import joint_angle, midpoint
 from formcheck.analysis.report import Report
 from formcheck.spine import LOADED_LEAN_DEG
 from formcheck.apps.analyze import analyze_video
+from formcheck.apps.synth_checks import bar_pairs, extra_rep_alarms, probe_report, rep_verdicts
+from formcheck.pose.track import PoseTrack
 from formcheck.synth import SynthTruth, write_clip
 from formcheck.synth.truth import truth_paths
 
@@ -82,6 +88,14 @@ class RepEval:
         Median per-frame spine confidence over the analyser rep.
     truth_lean_deg : float
         Highest true trunk inclination during the rep.
+    truth_faults : tuple of str
+        The faults the rep was rendered with (fault knobs, :mod:`formcheck.synth.faults`).
+    truth_measures : dict
+        True values of what the checks measure (:mod:`formcheck.synth.measures`; empty
+        for truth files written before they existed).
+    checks : dict
+        Every check's verdict on this rep: ``{code: {"severity", "value", "withheld"}}``
+        (:func:`formcheck.apps.synth_checks.rep_verdicts`).
     """
 
     truth_index: int
@@ -92,6 +106,9 @@ class RepEval:
     fault_confidence: float
     spine_confidence: float
     truth_lean_deg: float
+    truth_faults: tuple = ()
+    truth_measures: dict = field(default_factory=dict)
+    checks: dict = field(default_factory=dict)
 
     @property
     def assessed(self) -> bool:
@@ -126,7 +143,10 @@ class ClipEval:
     ``angle_rmse`` / ``angle_bias`` map ``knee``, ``trunk``, ``hip_landmark``,
     ``hip_spine_excluded`` and ``hip_spine_excluded_ref`` (the latter minus
     the lifter's own standing value) to degrees over the frames where both
-    values exist (NaN when there are none).
+    values exist (NaN when there are none). ``extra_reps`` holds the faults
+    (``{code: severity}``) of each analyser rep that is not a truth rep;
+    ``bar`` the bar metrics compared per rep
+    (:func:`formcheck.apps.synth_checks.bar_pairs`).
     """
 
     name: str
@@ -155,6 +175,8 @@ class ClipEval:
     analyze_s: float = float("nan")
     render_cpu_s: float = float("nan")
     analyze_cpu_s: float = float("nan")
+    extra_reps: tuple = ()
+    bar: dict = field(default_factory=dict)
 
     @property
     def withheld(self) -> bool:
@@ -169,7 +191,8 @@ class ClipEval:
     @classmethod
     def from_dict(cls, d: dict) -> "ClipEval":
         d = _from_json(dict(d))
-        d["reps"] = tuple(RepEval(**_from_json(r)) for r in d["reps"])
+        d["reps"] = tuple(RepEval(**_rep_from_json(r)) for r in d["reps"])
+        d["extra_reps"] = tuple(d.get("extra_reps", ()))
         return cls(**d)
 
 
@@ -183,6 +206,15 @@ def _json_safe(value):
     if isinstance(value, np.integer):
         return int(value)
     return value
+
+
+def _rep_from_json(r: dict) -> dict:
+    r = _from_json(dict(r))
+    r["truth_faults"] = tuple(r.get("truth_faults", ()))
+    r["truth_measures"] = {k: float("nan") if v is None else v for k, v in r.get("truth_measures", {}).items()}
+    r["checks"] = {code: {**v, "value": float("nan") if v.get("value") is None else v["value"]}
+                   for code, v in r.get("checks", {}).items()}
+    return r
 
 
 def _from_json(d: dict) -> dict:
@@ -225,6 +257,7 @@ def run_case(spec, workdir: str | os.PathLike, name: str, condition: str = "", k
         report = analyze_video(clip, out, video=False)
         t2, c2 = time.perf_counter(), time.process_time()
         truth = SynthTruth.load(clip)
+        probe = probe_report(PoseTrack.load(out / "landmarks.npz"))
         if track_dir is not None:
             track_dir = Path(track_dir)
             track_dir.mkdir(parents=True, exist_ok=True)
@@ -237,7 +270,7 @@ def run_case(spec, workdir: str | os.PathLike, name: str, condition: str = "", k
                 p.unlink(missing_ok=True)
             shutil.rmtree(out, ignore_errors=True)
     return evaluate(report, truth, name=name, condition=condition, render_s=t1 - t0, analyze_s=t2 - t1,
-                    render_cpu_s=c1 - c0, analyze_cpu_s=c2 - c1)
+                    render_cpu_s=c1 - c0, analyze_cpu_s=c2 - c1, probe=probe)
 
 
 def rescore(track_path: str | os.PathLike, name: str = "", condition: str = "") -> ClipEval:
@@ -250,14 +283,20 @@ def rescore(track_path: str | os.PathLike, name: str = "", condition: str = "") 
     track_path = Path(track_path)
     report = analyze_video(track_path)
     truth = SynthTruth.load(track_path.with_name(track_path.stem + ".truth.npz"))
-    return evaluate(report, truth, name=name or track_path.stem, condition=condition)
+    probe = probe_report(PoseTrack.load(track_path))
+    return evaluate(report, truth, name=name or track_path.stem, condition=condition, probe=probe)
 
 
 # ---------------------------------------------------------------- scoring
 def evaluate(report: Report, truth, name: str = "", condition: str = "", render_s: float = float("nan"),
              analyze_s: float = float("nan"), render_cpu_s: float = float("nan"),
-             analyze_cpu_s: float = float("nan")) -> ClipEval:
-    """Compare a :class:`Report` with the :class:`~formcheck.synth.SynthTruth` of its clip."""
+             analyze_cpu_s: float = float("nan"), probe: Report | None = None) -> ClipEval:
+    """Compare a :class:`Report` with the :class:`~formcheck.synth.SynthTruth` of its clip.
+
+    ``probe`` is the same track analysed with every threshold crossed
+    (:func:`formcheck.apps.synth_checks.probe_report`): it supplies each
+    check's value on every rep (NaN values without it).
+    """
     table = aligned_frames(report, truth)
     spine_code = SPINE_FAULT.get(truth.exercise, "lumbar_flexion")
     withheld = report.not_assessable.get(spine_code, "")
@@ -268,6 +307,8 @@ def evaluate(report: Report, truth, name: str = "", condition: str = "", render_
     found = [(r.start_s, r.end_s) for r in report.reps]
     pairs = match_reps(truth_windows, found)
     confidence = table.get("spine_confidence", np.full(len(truth), np.nan))
+    verdicts = rep_verdicts(report, probe, truth.exercise, pairs, len(truth_windows))
+    measures = truth.rep_measures
     reps = []
     for i, (a, b) in enumerate(truth_windows):
         sel = (truth.time_s >= a - 1e-6) & (truth.time_s <= b + 1e-6)
@@ -288,6 +329,9 @@ def evaluate(report: Report, truth, name: str = "", condition: str = "", render_
             truth_peak_deg=float(np.max(truth.lumbar_flexion_deg[sel])) if sel.any() else float("nan"),
             estimate_peak_deg=est, severity=sev, fault_confidence=fconf, spine_confidence=sconf,
             truth_lean_deg=float(np.max(truth.trunk_inclination_deg[sel])) if sel.any() else float("nan"),
+            truth_faults=tuple(truth.rep_faults[i]) if i < len(truth.rep_faults) else (),
+            truth_measures=dict(measures[i]) if i < len(measures) else {},
+            checks=verdicts[i],
         ))
 
     lumbar = table.get("lumbar_flexion", np.full(len(truth), np.nan))
@@ -307,6 +351,8 @@ def evaluate(report: Report, truth, name: str = "", condition: str = "", render_
         lumbar_loaded_rmse_deg=loaded_rmse, lumbar_loaded_frames=int(loaded.sum()),
         angle_rmse=angle_rmse, angle_bias=angle_bias, render_s=float(render_s), analyze_s=float(analyze_s),
         render_cpu_s=float(render_cpu_s), analyze_cpu_s=float(analyze_cpu_s),
+        extra_reps=tuple(extra_rep_alarms(report, pairs)),
+        bar=bar_pairs(report, truth.summary()["reps"], pairs),
     )
 
 

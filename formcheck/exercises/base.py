@@ -24,6 +24,10 @@ FRONT_OR_REAR = ("front", "rear")
 
 #: Least hip flexion at the bottom of a hinge (deg).
 HINGE_MIN_DEG = 50.0
+#: A followed bar pulls from the floor when, at the bottom, it is within this of the
+#: lowest it goes (m) and it lies at that level in at least this share of the frames.
+BAR_AT_FLOOR_M = 0.1
+BAR_RESTING_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,14 @@ class Posture:
     wrist_top, shoulder_top : float
         Highest wrist and shoulder height once the lifter stands up after the
         bottom (NaN when not seen): a swing's bell floats up in front.
+    bar_rise : float
+        Where a barbell is followed (:mod:`formcheck.measure.bar`): its height
+        at the bottom above the lowest it goes (m), NaN otherwise. The hands'
+        own landmarks are a guess when the arms are hidden behind the body.
+    bar_low_share : float
+        Share of the clip's frames with the bar within a few centimetres of the
+        lowest it goes (NaN without a bar): a bar that rests there (on the
+        floor) between pulls, not one that only turns there.
     """
 
     wrist: float
@@ -49,6 +61,13 @@ class Posture:
     hip_flexion: float
     wrist_top: float = float("nan")
     shoulder_top: float = float("nan")
+    bar_rise: float = float("nan")
+    bar_low_share: float = float("nan")
+
+    @property
+    def bar_from_floor(self) -> bool:
+        """A followed bar at its resting (floor) level at the bottom: a pull from the floor."""
+        return bool(self.bar_rise < BAR_AT_FLOOR_M and self.bar_low_share >= BAR_RESTING_SHARE)
 
     @property
     def hinged(self) -> bool:

@@ -2,7 +2,11 @@
 
 Depth signal: the landmark hip angle (hip flexion): about 0–15° at lockout,
 90–140° at the floor. A rep is a pull from the floor to lockout; the lowering
-after it belongs to the same rep.
+after it belongs to the same rep. When the pose stage followed the bar
+(:mod:`formcheck.measure.bar`), a rep is a *bar* rep: the depth is the deeper
+of the hips' and the bar's (1 with the bar on the floor, 0 once it has risen
+``BAR_RISE_M``), so the lifter is "up" only with the hips open *and* the bar
+off the floor: standing up after letting go of the bar is not a rep.
 
 Faults
 ------
@@ -20,11 +24,12 @@ Faults
     ``SQUATTED_THIGH_MAX_DEG`` of horizontal). Knee flexion is not used: at the
     floor the plates hide the knees and the model's knee angle there is off by
     20–40° (measured on rendered lifters with known angles).
-``bar_drift``  side view: the hands (bar or bell) move forward, away from the
+``bar_drift``  side view: the bar (or bell) moves forward, away from the
     shins and the mid-foot, during the pull or the lowering: the largest
-    forward distance of the wrists beyond where they were at the set-up, held
-    for ``BAR_DRIFT_HOLD_S`` while the weight is below mid-thigh (cm, from the
-    lifter's leg length).
+    forward distance beyond where it was at the set-up, held for
+    ``BAR_DRIFT_HOLD_S`` while the weight is below mid-thigh (cm). Where the
+    bar is followed, its own position (scaled by the plate); where it is not,
+    the wrists' (scaled by the lifter's leg length).
 ``soft_lockout``  the hips or knees are not straight at the top: the
     straightest hip and knee angles reached around lockout (degrees short of
     straight, the worse joint; knees only in a side view, where the knee
@@ -52,6 +57,7 @@ from formcheck.exercises.base import (
 )
 from formcheck.faults.core import Check, Fault, RepContext, Threshold
 from formcheck.faults.spine import LOCKOUT_HYPEREXTENSION, LUMBAR_FLEXION
+from formcheck.measure.bar import rep_bar_metrics
 from formcheck.reps import RepRule
 from formcheck.spine import PLACED_HIP
 
@@ -76,8 +82,33 @@ MIN_START_LEAN_DEG = 15.0
 TOP_WINDOW_DEG = 15.0
 
 
+#: The bar counts as lifted (depth 0) once this far above the lowest it has been (m).
+BAR_RISE_M = 0.4
+
+
 def depth(signals) -> np.ndarray:
-    return (signals["hip_flexion"] - LOCKOUT_HIP_FLEXION_DEG) / (FLOOR_HIP_FLEXION_DEG - LOCKOUT_HIP_FLEXION_DEG)
+    hips = (signals["hip_flexion"] - LOCKOUT_HIP_FLEXION_DEG) / (FLOOR_HIP_FLEXION_DEG - LOCKOUT_HIP_FLEXION_DEG)
+    bar = bar_depth(signals)
+    return hips if bar is None else np.fmax(hips, bar)
+
+
+def bar_depth(signals) -> np.ndarray | None:
+    """1 with the bar at the lowest it has been so far, 0 once it has risen
+    ``BAR_RISE_M`` (causal; between sightings the bar stays where it was last
+    seen). None without a followed bar.
+
+    >>> bar_depth({"bar_height": np.array([np.nan, 0.225, 0.425, np.nan, 0.825])})
+    array([nan, 1. , 0.5, 0.5, 0. ])
+    """
+    height = signals.get("bar_height")
+    if height is None or not np.isfinite(height).any():
+        return None
+    height = np.asarray(height, np.float64)
+    seen = np.isfinite(height)
+    last = np.maximum.accumulate(np.where(seen, np.arange(len(height)), -1))
+    held = np.where(last >= 0, height[np.maximum(last, 0)], np.nan)
+    floor = np.fmin.accumulate(held)
+    return np.clip(1.0 - (held - floor) / BAR_RISE_M, 0.0, 1.0)
 
 
 #: The pull begins when the hips leave the set-up: the last frame within this
@@ -151,13 +182,31 @@ def check_squatted_start(ctx: RepContext) -> Fault | None:
     )
 
 
+def forward_of_setup(ctx: RepContext, start: int) -> tuple[np.ndarray, float]:
+    """How far the weight is forward of its set-up position, per frame, and the
+    metres per unit: the bar (m) where it is followed, the wrists (leg lengths,
+    scaled to metres) where it is not; without a bar, the wrists in leg lengths."""
+    set_up = np.arange(max(ctx.rep.start, start - 3), start + 1)
+    leg_m = float(ctx.extra.get("leg_length_m") or TYPICAL_LEG_LENGTH_M)
+    wrists = _from_setup(np.asarray(ctx.signals["wrist_forward"], np.float64), set_up)
+    if "bar_forward" not in ctx.signals:
+        return wrists, leg_m
+    bar = _from_setup(np.asarray(ctx.signals["bar_forward"], np.float64), set_up)
+    return np.where(np.isfinite(bar), bar, wrists * leg_m), 1.0
+
+
+def _from_setup(signal: np.ndarray, set_up: np.ndarray) -> np.ndarray:
+    """``signal`` minus its median over the set-up frames (all NaN when unseen there)."""
+    frames = finite(signal, set_up)
+    return signal - float(np.median(signal[frames])) if len(frames) else np.full(len(signal), np.nan)
+
+
 def check_bar_drift(ctx: RepContext) -> Fault | None:
-    forward = np.asarray(ctx.signals["wrist_forward"], np.float64)
     start = pull_start(ctx)
+    forward, metres = forward_of_setup(ctx, start)
     set_up = finite(forward, np.arange(max(ctx.rep.start, start - 3), start + 1))
     if len(set_up) == 0:
         return None
-    reference = float(np.median(forward[set_up]))
     wrist = np.asarray(ctx.signals["wrist_height"], np.float64)
     floor = float(np.nanmedian(wrist[set_up])) if np.isfinite(wrist[set_up]).any() else 0.0
     pull = np.arange(start, ctx.phase("lockout").start)
@@ -172,11 +221,10 @@ def check_bar_drift(ctx: RepContext) -> Fault | None:
     with np.errstate(invalid="ignore"):
         frames = frames[wrist[frames] < BAR_DRIFT_MAX_HEIGHT]
     hold = hold_frames(ctx.time_s, BAR_DRIFT_HOLD_S)
-    drift, at = sustained_max(forward - reference, frames, hold)
+    drift, at = sustained_max(forward, frames, hold)
     if not np.isfinite(drift):
         return None
-    leg_m = float(ctx.extra.get("leg_length_m") or TYPICAL_LEG_LENGTH_M)
-    value = 100.0 * drift * leg_m
+    value = 100.0 * drift * metres
     when = "while lowering" if "descent" in ctx.rep.phases and at >= ctx.rep.phases["descent"][0] else "during the pull"
     return ctx.make_fault(
         "bar_drift",
@@ -239,15 +287,21 @@ def metrics(ctx: RepContext) -> dict[str, float]:
         "start_knee_flexion_deg": value_at(s["knee_flexion"], start),
         "start_trunk_inclination_deg": value_at(s["trunk_inclination"], start),
         "lockout_hip_flexion_deg": float(np.nanmin(s["hip_flexion"][lockout])) if np.isfinite(s["hip_flexion"][lockout]).any() else float("nan"),
+        # Bar speed and path, where the bar was followed (formcheck.measure.bar).
+        **(rep_bar_metrics(ctx.time_s, s["bar_height"], s["bar_forward"], ctx.rep.start, ctx.rep.end)
+           if "bar_height" in s else {}),
     }
 
 
 #: Recognition: a hinge with the hands below the hips and low, wrists below
-#: this height at the bottom (leg lengths above the ankles: about knee height).
+#: this height at the bottom (leg lengths above the ankles: about knee height);
+#: where the bar is followed, a hinge with the bar back on the floor (``Posture.bar_from_floor``).
 HANDS_LOW = 0.45
 
 
 def recognise(p: Posture) -> bool:
+    if np.isfinite(p.bar_rise):
+        return p.hinged and p.bar_from_floor
     return p.hinged and p.hands_below_hips and p.wrist < HANDS_LOW
 
 

@@ -45,6 +45,7 @@ from formcheck.errors import InputError
 from formcheck.exercises import EXERCISES
 from formcheck.faults.catalogue import entry
 from formcheck.faults.core import Threshold
+from formcheck.io.files import require_file
 
 try:  # Python 3.11+
     import tomllib
@@ -55,6 +56,11 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 BUNDLED = ("default", "beginner", "strict")
 #: Keys a fault table may hold.
 FAULT_KEYS = ("caution", "fault", "enabled")
+#: Plausible levels by the unit a check measures in (the catalogue's ``measure`` ends with it): a
+#: level outside is a typo or a sign slip (a negative angle would make every rep a fault).
+LEVEL_RANGES = {"deg": (0.0, 180.0), "%": (0.0, 100.0), "cm": (0.0, 100.0), "s": (0.0, 10.0)}
+#: Checks whose measure is signed: 0 is a position, not "none" (thigh angle above parallel).
+SIGNED_LEVELS = {"shallow_depth": (-90.0, 90.0)}
 
 Thresholds = dict[str, dict[str, Threshold]]  # exercise → code → Threshold
 
@@ -94,8 +100,13 @@ def load_profile(source: str | os.PathLike) -> Thresholds:
     bundled = text in BUNDLED and not Path(text).exists()
     path = Path(f"{text}.toml" if bundled else text)
     label = path.name
-    if not bundled and not path.is_file():
+    if not bundled and not path.exists():
         raise ProfileError(f"profile {text} does not exist (bundled profiles: {', '.join(BUNDLED)})")
+    if not bundled:
+        try:
+            require_file(path, "profile (a TOML file)")
+        except InputError as exc:
+            raise ProfileError(str(exc)) from None
     try:
         data = tomllib.loads(bundled_text(text) if bundled else path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
@@ -146,6 +157,7 @@ def _threshold(levels: Mapping[str, Any], default: Threshold, key: str, label: s
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ProfileError(f"profile {label}: {key}.{name} must be a number, got {value!r}")
         values[name] = float(value)
+        _check_range(values[name], key, name, label)
     milder_first = values["caution"] <= values["fault"] if default.higher_is_worse else values["caution"] >= values["fault"]
     if not milder_first:
         way = "at most" if default.higher_is_worse else "at least"
@@ -155,6 +167,35 @@ def _threshold(levels: Mapping[str, Any], default: Threshold, key: str, label: s
             f"got caution = {values['caution']:g}, fault = {values['fault']:g}"
         )
     return Threshold(caution=values["caution"], fault=values["fault"], higher_is_worse=default.higher_is_worse)
+
+
+def level_range(code: str) -> tuple[float, float, str] | None:
+    """``(lowest, highest, unit)`` a level of check ``code`` may take, or None when its unit is not known.
+
+    >>> level_range("butt_wink"), level_range("shallow_depth"), level_range("tempo")
+    ((0.0, 180.0, 'deg'), (-90.0, 90.0, 'deg'), (0.0, 10.0, 's'))
+    """
+    measure = entry(code).measure
+    if "(" not in measure:
+        return None
+    unit = measure.rsplit("(", 1)[1].split(";")[0].split(" of ")[0].strip(" )")
+    if unit not in LEVEL_RANGES:
+        return None
+    return (*SIGNED_LEVELS.get(code, LEVEL_RANGES[unit]), unit)
+
+
+def _check_range(value: float, key: str, name: str, label: str) -> None:
+    bounds = level_range(key.split(".", 1)[1])
+    if bounds is None:
+        return
+    lowest, highest, unit = bounds
+    if lowest <= value <= highest:
+        return
+    if value < 0 <= lowest:
+        raise ProfileError(f"profile {label}: {key}.{name} must not be negative, got {value:g} {unit}")
+    raise ProfileError(
+        f"profile {label}: {key}.{name} = {value:g} {unit} is not plausible (use {lowest:g} to {highest:g} {unit})"
+    )
 
 
 def merged(profile: Thresholds) -> Thresholds:

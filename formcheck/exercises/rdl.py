@@ -25,6 +25,8 @@ RDL_WRIST_MIN = 0.36
 
 
 def recognise(p: Posture) -> bool:
+    if p.bar_from_floor:  # a followed bar back on the floor at the bottom: a deadlift
+        return False
     return (p.hinged and p.hands_below_hips and p.wrist >= RDL_WRIST_MIN and p.knee_flexion <= RDL_KNEE_MAX_DEG
             and p.hip >= RDL_HIP_MIN)
 

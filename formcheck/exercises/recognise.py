@@ -66,9 +66,25 @@ def posture_at(signals: Mapping[str, np.ndarray], frames: list[int]) -> Posture 
         )
         tops = np.array([_top_after(signals, f) for f in frames])
         wrist_top, shoulder_top = (float(np.nanmedian(tops[:, i])) for i in range(2))
+        bar_rise, bar_low = _bar_at(signals.get("bar_height"), frames)
     if not np.isfinite([wrist, hip, knee, hip_flexion]).all():
         return None
-    return Posture(wrist, hip, knee, hip_flexion, wrist_top, shoulder_top)
+    return Posture(wrist, hip, knee, hip_flexion, wrist_top, shoulder_top, bar_rise, bar_low)
+
+
+#: The bar is "at its lowest" within this of the lowest it goes (m).
+BAR_LOW_M = 0.03
+
+
+def _bar_at(height: np.ndarray | None, frames: list[int]) -> tuple[float, float]:
+    """The followed bar's height at these frames above the lowest it goes (m), and the
+    share of frames it spends at that level (NaN, NaN without a bar)."""
+    if height is None or not np.isfinite(height).any():
+        return float("nan"), float("nan")
+    lowest = float(np.nanmin(height))
+    with np.errstate(invalid="ignore"):
+        low_share = float(np.mean(height <= lowest + BAR_LOW_M))
+    return float(np.nanmedian(height[frames]) - lowest), low_share
 
 
 def posture_vote(signals: Mapping[str, np.ndarray], frames: list[int]) -> str:

@@ -15,7 +15,9 @@ being ``time.monotonic()`` at capture.
 
 from __future__ import annotations
 
+import glob
 import os
+import sys
 import threading
 import time
 
@@ -24,6 +26,34 @@ import numpy as np
 
 from formcheck.errors import InputError
 from formcheck.io.video import read_frames
+
+#: Highest camera index taken (Linux numbers its cameras /dev/video0 … /dev/video255).
+MAX_CAMERA_INDEX = 255
+
+
+def check_camera_index(index: int) -> int:
+    """``index`` if a camera may be opened there, else :class:`~formcheck.errors.InputError`.
+
+    Checked before OpenCV sees it: ``cv2.VideoCapture(-1)`` ("any camera")
+    crashes the process with a segmentation fault on a machine without one,
+    and an index beyond a C int gives a page of overload errors. On Linux a
+    camera ``N`` is ``/dev/videoN``, so a missing one is named at once.
+
+    >>> check_camera_index(-1)
+    Traceback (most recent call last):
+    formcheck.errors.InputError: camera index -1 is negative: cameras are numbered from 0 (the first one)
+    """
+    if isinstance(index, bool) or not isinstance(index, int):
+        raise InputError(f"camera index {index!r} is not a whole number")
+    if index < 0:
+        raise InputError(f"camera index {index} is negative: cameras are numbered from 0 (the first one)")
+    if index > MAX_CAMERA_INDEX:
+        raise InputError(f"camera index {index} is not a camera number (use 0 to {MAX_CAMERA_INDEX}; 0 is the first camera)")
+    if sys.platform.startswith("linux") and os.path.isdir("/dev") and not os.path.exists(f"/dev/video{index}"):
+        present = sorted(int(p[len("/dev/video"):]) for p in glob.glob("/dev/video[0-9]*") if p[len("/dev/video"):].isdigit())
+        have = f"cameras here: {', '.join(map(str, present))}" if present else "this machine has no camera"
+        raise InputError(f"no camera at index {index} ({have})")
+    return index
 
 
 class LatestFrameSource:
@@ -131,6 +161,8 @@ class CameraSource(LatestFrameSource):
     """
 
     def __init__(self, source: int | str = 0) -> None:
+        if not isinstance(source, str):
+            check_camera_index(source)
         super().__init__()
         self.source = source
         self._capture = cv2.VideoCapture(source)

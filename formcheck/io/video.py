@@ -36,10 +36,12 @@ Either way one warning per problem is reported at the end of iteration, to
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
 import queue
+import struct
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -51,6 +53,7 @@ import cv2
 import numpy as np
 
 from formcheck.errors import InputError
+from formcheck.io.files import require_file
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,10 @@ T = TypeVar("T")
 #: Frame rate assumed when a stream declares none (only used to invent the
 #: time of a frame that has no timestamp at all).
 FALLBACK_FPS = 30.0
+#: Frame rates a user may give for a file (``fps=``).
+MIN_FPS, MAX_FPS = 1.0, 1000.0
+#: A header rate above this is taken as wrong (a clock rate, not frames) and the timestamps asked instead.
+MAX_PLAUSIBLE_FPS = 480.0
 
 # Demuxers that read single pictures; a renamed PNG/JPEG opens as a
 # one-frame "video" with these.
@@ -112,15 +119,16 @@ class VideoInfo:
     truncated: bool = False
 
 
-def probe(path: str | os.PathLike) -> VideoInfo:
-    """Describe a video file (decodes only its first frame).
+def probe(path: str | os.PathLike, fps: float | None = None) -> VideoInfo:
+    """Describe a video file (decodes only its first frame); ``fps`` as in :func:`read_frames`.
 
     Raises
     ------
     InputError
-        If the file is missing, empty, not a video or cannot be decoded.
+        If the file is missing, empty, not a video or cannot be decoded, or
+        declares no frame rate (and ``fps`` is not given).
     """
-    with FrameReader(path) as reader:
+    with FrameReader(path, fps=fps) as reader:
         return reader.info
 
 
@@ -129,6 +137,7 @@ def read_frames(
     max_side: int | None = None,
     *,
     on_warning: Callable[[str], None] | None = None,
+    fps: float | None = None,
 ) -> "FrameReader":
     """Decode a video file frame by frame.
 
@@ -142,6 +151,9 @@ def read_frames(
     on_warning : callable, optional
         Receives a one-line message if the file turns out to be truncated or
         damaged; without it the message is logged.
+    fps : float, optional
+        The frame rate, for a file whose header has none or a wrong one: frame
+        ``i`` is then at ``i / fps`` seconds, whatever the container says.
 
     Returns
     -------
@@ -154,9 +166,10 @@ def read_frames(
     Raises
     ------
     InputError
-        If the file is missing, empty, not a video or cannot be decoded.
+        If the file is missing, empty, not a video or cannot be decoded, or
+        declares no frame rate (and ``fps`` is not given).
     """
-    return FrameReader(path, max_side, on_warning=on_warning)
+    return FrameReader(path, max_side, on_warning=on_warning, fps=fps)
 
 
 class FrameReader:
@@ -180,9 +193,12 @@ class FrameReader:
         max_side: int | None = None,
         *,
         on_warning: Callable[[str], None] | None = None,
+        fps: float | None = None,
     ) -> None:
         if max_side is not None and max_side < 1:
             raise ValueError(f"max_side must be a positive number of pixels, got {max_side}")
+        if fps is not None and not (math.isfinite(fps) and MIN_FPS <= fps <= MAX_FPS):
+            raise InputError(f"a frame rate of {fps:g} fps is not plausible (give {MIN_FPS:g} to {MAX_FPS:g})")
         self.path = Path(path)
         self.max_side = max_side
         self._on_warning = on_warning
@@ -200,6 +216,15 @@ class FrameReader:
         self._pending_first: av.VideoFrame | None = first
         self._ccw_quarter_turns = _ccw_quarter_turns(first.rotation)
         self.info = _describe(self.path, self._container, self._stream, first, self._ccw_quarter_turns)
+        if fps is None and _avi_declares_no_rate(self.path, self._container.format.name):
+            self._container.close()
+            raise InputError(
+                f"{self.path} does not say its frame rate (its header gives 0 fps), so its times and tempo "
+                "would be guesses; give the rate with --fps N (e.g. --fps 30)"
+            )
+        if fps is not None:
+            self.info = dataclasses.replace(self.info, fps=float(fps))
+        self._fixed_rate = fps is not None
         self.truncated = self.info.truncated
         self._times = FrameTimes(
             self._stream.time_base, self._stream.start_time, self.info.fps or FALLBACK_FPS
@@ -282,7 +307,7 @@ class FrameReader:
                     frame = next(self._decoded, None)
                     if frame is None:
                         break
-                time_s = self._times.next_time(frame.pts)
+                time_s = self._times.next_time(None if self._fixed_rate else frame.pts)
                 if time_s is None:
                     continue
                 index += 1
@@ -432,14 +457,9 @@ def prefetch(iterable: Iterable[T], maxsize: int = 8) -> Iterator[T]:
 # ---------------------------------------------------------------------------- helpers
 def _open_video_stream(path: Path):
     """Open ``path`` and return ``(container, video_stream)``, or raise InputError."""
-    if not path.exists():
-        raise InputError(f"{path} does not exist")
-    if path.is_dir():
-        raise InputError(f"{path} is a directory, not a video file")
-    if path.stat().st_size == 0:
-        raise InputError(f"{path} is empty (0 bytes)")
+    require_file(path, "video file")  # a pipe or device is named, never opened (reading one may wait forever)
     try:
-        container = av.open(str(path))
+        container = av.open(os.fsdecode(path))
     except PermissionError:
         raise InputError(f"{path} cannot be read (permission denied)") from None
     except av.FFmpegError as exc:
@@ -463,6 +483,11 @@ def _describe(path: Path, container, stream, first: av.VideoFrame, ccw_quarter_t
     if ccw_quarter_turns % 2:
         width, height = height, width
     rate = stream.average_rate or stream.guessed_rate
+    if (not rate or not MIN_FPS <= float(rate) <= MAX_PLAUSIBLE_FPS) and _indexes_every_frame(container):
+        # missing or wrong: the timestamps say (MP4 and AVI index every frame; Matroska only key frames)
+        entries = stream.index_entries
+        ticks = [entry.timestamp for entry in entries if not entry.is_discard] if len(entries) else []
+        rate = rate_from_timestamps(ticks, stream.time_base) or rate
     if stream.duration is not None and stream.time_base is not None:
         duration_s = float(stream.duration * stream.time_base)
     elif container.duration is not None:
@@ -480,6 +505,27 @@ def _describe(path: Path, container, stream, first: av.VideoFrame, ccw_quarter_t
         codec=stream.codec_context.name,
         truncated=_index_points_past_end(stream, path.stat().st_size),
     )
+
+
+def rate_from_timestamps(ticks, time_base) -> float:
+    """Frames per second from frame timestamps (the median step), or 0 with fewer than two.
+
+    >>> from fractions import Fraction
+    >>> rate_from_timestamps([0, 3000, 6000, 9000, 12100], Fraction(1, 90000))
+    30.0
+    """
+    if len(ticks) < 2 or not time_base:
+        return 0.0
+    steps = np.diff(np.sort(np.asarray(ticks, np.float64)))
+    steps = steps[steps > 0]
+    if not len(steps):
+        return 0.0
+    return float(1.0 / (np.median(steps) * float(time_base)))
+
+
+def _indexes_every_frame(container) -> bool:
+    names = set(container.format.name.split(","))
+    return bool(names & {"mov", "mp4", "avi"})
 
 
 def _frame_count(stream) -> int:
@@ -503,6 +549,40 @@ def _ccw_quarter_turns(rotation: int | float) -> int:
     if abs(rotation - 90.0 * quarters) > 1.0:
         log.warning("display rotation of %s degrees rounded to %d", rotation, 90 * quarters)
     return quarters % 4
+
+
+def _avi_declares_no_rate(path: Path, format_name: str) -> bool:
+    """True for an AVI whose header gives no frame rate at all.
+
+    Its timestamps count frames, and the seconds per frame come from the
+    stream header's ``dwRate / dwScale`` or else the main header's
+    ``dwMicroSecPerFrame``. When both are 0 FFmpeg quietly assumes 25 fps,
+    which is wrong for most phone and webcam video (a 30 fps set would
+    read 20 % slow).
+    """
+    if format_name != "avi":
+        return False
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    return _avi_header_rates(head) == (0, 0.0)
+
+
+def _avi_header_rates(head: bytes) -> tuple[int, float] | None:
+    """``(microseconds per frame, video stream rate/scale)`` from the first bytes of an AVI, or None.
+
+    >>> import struct
+    >>> avih = b"avih" + struct.pack("<I", 56) + struct.pack("<I", 33333) + bytes(52)
+    >>> strh = b"strh" + struct.pack("<I", 56) + b"vids" + bytes(16) + struct.pack("<II", 1, 30) + bytes(28)
+    >>> _avi_header_rates(b"RIFF....AVI LIST....hdrl" + avih + b"LIST....strl" + strh)
+    (33333, 30.0)
+    """
+    avih = head.find(b"avih")
+    strh = head.find(b"strh")  # the first stream's header: formcheck reads the first video stream
+    if avih < 0 or strh < 0 or len(head) < max(avih + 12, strh + 36):
+        return None
+    (usec,) = struct.unpack_from("<I", head, avih + 8)
+    scale, rate = struct.unpack_from("<II", head, strh + 28)
+    return usec, (rate / scale if scale and rate else 0.0)
 
 
 def _reason(exc: BaseException) -> str:

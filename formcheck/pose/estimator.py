@@ -14,6 +14,7 @@ person themselves (the live loop).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.resources
 import os
 import sys
@@ -27,9 +28,10 @@ import numpy as np
 from formcheck.errors import InputError
 from formcheck.pose import landmarks as lm
 from formcheck.pose.lifter import LifterSelector
+from formcheck.pose.plate.finder import PlateFinder
 from formcheck.pose.silhouette import trunk_edges_from_mask, trunk_outlines_from_mask
 from formcheck.pose.timestamps import MonotonicMs
-from formcheck.pose.track import PoseFrame, PoseTrack
+from formcheck.pose.track import PoseFrame, PoseTrack, TrackBuilder
 
 MODEL_FILE = "pose_landmarker_full.task"
 #: The top-level ``models/`` folder of a source checkout (``formcheck/pose/`` → repository root).
@@ -76,7 +78,9 @@ class PoseOptions:
     model_path : Path or None
         ``.task`` bundle; None uses the bundled full model.
     num_poses : int
-        People detected per frame (the lifter is chosen among them).
+        People detected per frame (the lifter is chosen among them). Asking
+        for more than one also keeps MediaPipe detecting afresh on every
+        frame, without its one-person smoothing (:class:`LifterFollower`).
     with_mask : bool
         Compute the segmentation mask and the trunk silhouette edges the spine
         estimate needs (≈ +1–6 ms per frame).
@@ -86,6 +90,10 @@ class PoseOptions:
         cost grows with pixels (NOTES: spine results held at half resolution).
     min_detection_confidence, min_presence_confidence, min_tracking_confidence : float
         MediaPipe thresholds.
+    analysis_fps : float
+        Pose about this many frames per second (0: every frame): a 60 fps
+        phone video is analysed at 30 Hz, every second frame, which is
+        plenty for lifting (6 Hz smoothing) and halves the model's work.
     """
 
     model_path: Path | None = None
@@ -95,6 +103,7 @@ class PoseOptions:
     min_detection_confidence: float = 0.5
     min_presence_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
+    analysis_fps: float = 30.0
 
 
 class PoseEstimator:
@@ -238,11 +247,90 @@ def _model_input(frame_bgr: np.ndarray, max_side: int | None) -> tuple[np.ndarra
     return np.ascontiguousarray(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)), scale
 
 
+class LifterFollower:
+    """The pose model and the lifter choice together: one frame in, the lifter's pose out.
+
+    Every frame is a fresh detection of everyone in view (``num_poses``), and
+    :class:`~formcheck.pose.lifter.LifterSelector` keeps the same person
+    (biggest × most central first, then the nearest to the lifter's last
+    position), so a bystander who comes closer never takes over. Offline
+    analysis, batch and live mode all follow the lifter through this class.
+
+    Why not MediaPipe's cheaper one-person tracking (``num_poses=1`` in VIDEO
+    mode skips the person detector on most frames): it also smooths the
+    landmarks over time and places each frame's crop from the smoothed pose,
+    so on fast pulls the pose lags and slides off the lifter (measured on the
+    real clips, 2026-12-07: bichraix_bad006, bad019 and good011 lost their
+    rep, bad_form_several_reps gained one; the rounded back of bad005 went
+    unjudged until a detection every half second restarted the tracker).
+    A finding a lifter cannot trust is worse than a slower one.
+
+    Parameters
+    ----------
+    options : PoseOptions
+    """
+
+    def __init__(self, options: PoseOptions = PoseOptions()):
+        self.options = options
+        self._estimator = PoseEstimator(options)
+        self._selector: LifterSelector | None = None
+
+    def __enter__(self) -> "LifterFollower":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._estimator.close()
+
+    def reset(self) -> None:
+        """Forget whom is followed: the next frame chooses the lifter afresh."""
+        if self._selector is not None:
+            self._selector.reset()
+
+    def follow(self, frame_bgr: np.ndarray, time_s: float, keep_mask: bool = False) -> PoseFrame:
+        """The lifter's pose in this frame (an empty PoseFrame when no one is found)."""
+        if self._selector is None:
+            self._selector = LifterSelector((frame_bgr.shape[1], frame_bgr.shape[0]))
+        people = self._estimator.detect(frame_bgr, time_s, keep_mask=keep_mask)
+        return self._selector.choose(people) or PoseFrame.empty(time_s)
+
+
+#: A frame is analysed when at least this share of the analysis period has
+#: passed since the last one: at 30 Hz, a 30 fps video (even with jittery phone
+#: timestamps) keeps every frame, 60 fps every second, 120 fps every third.
+ANALYSIS_PERIOD_SHARE = 0.75
+
+
+class AnalysisClock:
+    """Says which frames, by presentation time, are analysed at about ``fps`` (0: all).
+
+    >>> clock = AnalysisClock(30.0)
+    >>> [clock.due(t) for t in (0, 1/60, 2/60, 3/60, 4/60)]
+    [True, False, True, False, True]
+    >>> clock = AnalysisClock(30.0)
+    >>> [clock.due(t) for t in (0, 1/30, 2/30)], [AnalysisClock(0).due(t) for t in (0, 0.001)]
+    ([True, True, True], [True, True])
+    """
+
+    def __init__(self, fps: float):
+        self.period = ANALYSIS_PERIOD_SHARE / fps if fps else 0.0
+        self._next = -np.inf
+
+    def due(self, time_s: float) -> bool:
+        if time_s < self._next:
+            return False
+        self._next = time_s + self.period - 1e-6  # exact multiples of the frame interval count as due
+        return True
+
+
 def estimate_track(
     frames: Iterable[tuple[float, np.ndarray]],
     options: PoseOptions = PoseOptions(),
     meta: dict | None = None,
     on_frame: Callable[[np.ndarray, PoseFrame], None] | None = None,
+    on_skipped: Callable[[np.ndarray, float], None] | None = None,
 ) -> PoseTrack:
     """Run the pose model over ``(time_s, frame_bgr)`` pairs and follow the lifter.
 
@@ -251,42 +339,51 @@ def estimate_track(
     frames : iterable of (float, ndarray)
         Frames in presentation order.
     options : PoseOptions
+        ``analysis_fps`` decides which frames are analysed.
     meta : dict, optional
         Stored in the track's ``meta``.
     on_frame : callable, optional
-        Called with each frame and the lifter's pose (an empty PoseFrame when
-        nobody was found), e.g. to draw and encode while the model works.
+        Called with each analysed frame and the lifter's pose (an empty
+        PoseFrame when nobody was found), e.g. to draw and encode while the
+        model works.
+    on_skipped : callable, optional
+        Called with each frame left out by ``analysis_fps`` and its time.
 
     Returns
     -------
     PoseTrack
-        One entry per frame; frames without the lifter hold NaN.
+        One entry per analysed frame (``source_index`` says which frame of
+        the video); frames without the lifter hold NaN.
     """
-    chosen: list[PoseFrame] = []
+    chosen = TrackBuilder()
+    times: list[float] = []  # of every frame: the video's own rate
     frame_size = (0, 0)
-    selector = None
-    with PoseEstimator(options) as estimator:
-        for time_s, frame in frames:
-            if selector is None:
-                frame_size = (frame.shape[1], frame.shape[0])
-                selector = LifterSelector(frame_size)
-            pose = selector.choose(estimator.detect(frame, time_s)) or PoseFrame.empty(time_s)
-            chosen.append(pose)
+    plates = PlateFinder()
+    clock = AnalysisClock(options.analysis_fps)
+    with LifterFollower(options) as follower:
+        for index, (time_s, frame) in enumerate(frames):
+            frame_size = (frame.shape[1], frame.shape[0])
+            times.append(time_s)
+            if not clock.due(time_s):
+                if on_skipped is not None:
+                    on_skipped(frame, time_s)
+                continue
+            pose = plates(frame, follower.follow(frame, time_s))  # the barbell's near plate (formcheck.pose.plate)
+            chosen.append(pose, source_index=index)
             if on_frame is not None:
                 on_frame(frame, pose)
-    track_meta = {"model": MODEL_FILE, "num_poses": options.num_poses, "max_side": options.max_side}
+    track_meta = {"model": MODEL_FILE, "num_poses": options.num_poses, "max_side": options.max_side,
+                  "analysis_fps": options.analysis_fps,
+                  "source_frames": len(times), "source_fps": float(1.0 / np.median(np.diff(times))) if len(times) > 1 else 0.0}
     track_meta.update(meta or {})
-    return PoseTrack.from_frames(chosen, frame_size, track_meta)
+    return plates.finish(chosen.build(frame_size, track_meta))
 
 
 def iter_poses(
     frames: Iterable[tuple[float, np.ndarray]], options: PoseOptions = PoseOptions(), keep_mask: bool = False
 ) -> Iterator[tuple[np.ndarray, PoseFrame]]:
     """Streaming form of :func:`estimate_track`: yields ``(frame, lifter_pose)``."""
-    selector = None
-    with PoseEstimator(options) as estimator:
+    plates = PlateFinder()
+    with LifterFollower(options) as follower:
         for time_s, frame in frames:
-            if selector is None:
-                selector = LifterSelector((frame.shape[1], frame.shape[0]))
-            people = estimator.detect(frame, time_s, keep_mask=keep_mask)
-            yield frame, selector.choose(people) or PoseFrame.empty(time_s)
+            yield frame, plates(frame, follower.follow(frame, time_s, keep_mask=keep_mask))

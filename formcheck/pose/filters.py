@@ -72,10 +72,16 @@ def nan_median_filter(x: np.ndarray, width: int) -> np.ndarray:
         return x.copy()
     half = width // 2
     pad = np.full((half, *x.shape[1:]), np.nan)
-    windows = np.lib.stride_tricks.sliding_window_view(np.concatenate([pad, x, pad]), width, axis=0)
+    padded = np.concatenate([pad, x, pad])
+    out = np.empty_like(x)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows
-        out = np.nanmedian(windows, axis=-1)
+        # In blocks of frames: nanmedian copies every window, which for a
+        # 10-minute video's whole track at once costs ~100 MB.
+        for start in range(0, len(x), ROW_BLOCK):
+            stop = min(start + ROW_BLOCK, len(x))
+            windows = np.lib.stride_tricks.sliding_window_view(padded[start : stop + 2 * half], width, axis=0)
+            out[start:stop] = np.nanmedian(windows, axis=-1)
     return np.where(np.isfinite(x), out, np.nan)
 
 
@@ -171,10 +177,13 @@ def lowpass_zero_lag(x: np.ndarray, fps: float, cutoff_hz: float = 6.0, order: i
     flat_out = out.reshape(len(x), -1)
     valid_rows = np.all(np.isfinite(flat_in), axis=1)
     for start, stop in _runs(valid_rows):
-        segment = flat_in[start:stop]
-        padlen = min(3 * (2 * sos.shape[0] + 1), len(segment) - 1)
-        if len(segment) >= 4:
-            flat_out[start:stop] = signal.sosfiltfilt(sos, segment, axis=0, padlen=padlen)
+        if stop - start < 4:
+            continue
+        padlen = min(3 * (2 * sos.shape[0] + 1), stop - start - 1)
+        # A few columns at a time: filtfilt's padded copies of a long video's
+        # every column at once cost ~100 MB for 10 minutes.
+        for cols in _column_blocks(flat_in.shape[1]):
+            flat_out[start:stop, cols] = signal.sosfiltfilt(sos, flat_in[start:stop, cols], axis=0, padlen=padlen)
     return out
 
 
@@ -194,10 +203,24 @@ def smooth_offline(
         return x
     flat = x.reshape(len(x), -1)
     # The outlier window spans the same time (≈ 0.23 s) at any frame rate.
-    flat[hampel_mask(flat, window=odd_window(time_s, HAMPEL_WINDOW_S))] = np.nan
+    window = odd_window(time_s, HAMPEL_WINDOW_S)
+    for cols in _column_blocks(flat.shape[1]):  # each column alone: memory bounded by a block
+        block = flat[:, cols]
+        block[hampel_mask(block, window=window)] = np.nan
+        flat[:, cols] = block
     filled = interpolate_gaps(flat, time_s, max_gap_s)
     fps = 1.0 / np.median(np.diff(time_s))
     return lowpass_zero_lag(filled, fps, cutoff_hz).reshape(x.shape)
+
+
+#: Columns filtered together, and frames taken at a time by the running
+#: median: memory stays bounded on long videos.
+COLUMN_BLOCK = 16
+ROW_BLOCK = 2048
+
+
+def _column_blocks(columns: int) -> list[slice]:
+    return [slice(i, min(i + COLUMN_BLOCK, columns)) for i in range(0, columns, COLUMN_BLOCK)]
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:

@@ -104,6 +104,13 @@ class Banner(NamedTuple):
     severity: str = "info"
 
 
+class BarPath(NamedTuple):
+    """The barbell to draw: its recent path and the plate now (frame pixels)."""
+
+    path: np.ndarray | None  #: (k, 2) the bar's centre over time; NaN breaks the line
+    plate: np.ndarray | None = None  #: (x, y, radius) of the plate now, or None
+
+
 class LiveExtras(NamedTuple):
     """What the live window draws besides the analyser's state (:class:`LiveExtrasAnnotator`)."""
 
@@ -158,6 +165,34 @@ class BackCurveAnnotator:
         if points is None:
             return scene
         return draw.draw_back_curve(scene, points * self.scale, self.color)
+
+
+@dataclass(frozen=True)
+class BarPathAnnotator:
+    """The bar's path (a line through the plate's recent centres) and the plate now.
+
+    >>> import numpy as np
+    >>> scene = np.zeros((60, 80, 3), np.uint8)
+    >>> path = np.array([[40.0, 50.0], [40.0, 30.0], [41.0, 10.0]])
+    >>> _ = BarPathAnnotator().annotate(scene, BarPath(path, np.array([41.0, 10.0, 8.0])))
+    >>> bool(scene[20:40, 39:42].any()), bool(scene[10, 49:52].any())    # the path; the plate's rim
+    (True, True)
+    """
+
+    color: tuple[int, int, int] = AMBER
+    scale: Scale = 1.0
+
+    def annotate(self, scene: np.ndarray, bar: BarPath | None) -> np.ndarray:
+        """Draw ``bar``; None (no bar followed) draws nothing."""
+        if bar is None:
+            return scene
+        if bar.path is not None and len(bar.path):
+            draw.draw_back_curve(scene, np.asarray(bar.path, np.float64) * self.scale, self.color)
+        if bar.plate is not None:
+            x, y, radius = bar.plate
+            factor = float(np.mean(self.scale)) if np.ndim(self.scale) else float(self.scale)
+            draw.draw_plate(scene, np.array([x, y]) * self.scale, radius * factor, self.color)
+        return scene
 
 
 @dataclass(frozen=True)
@@ -279,9 +314,10 @@ class HaloAnnotator:
 class LiveStateAnnotator:
     """The streaming analyser's state over a frame: ``annotated.mp4`` and the live window.
 
-    Skeleton, knee and hip angles, the back line, the rep counter with its
-    phase, the depth gauge (right), the last rep's peak rounding (back gauge,
-    left, and a small panel) and, for ``BANNER_S`` seconds after a rep ends,
+    Skeleton, knee and hip angles, the back line, the bar's path and plate
+    (when the bar is followed), the rep counter with its phase, the depth
+    gauge (right), the last rep's peak rounding (back gauge, left, and a small
+    panel, with its bar speed) and, for ``BANNER_S`` seconds after a rep ends,
     its cue in the banner.
 
     Parameters
@@ -316,6 +352,8 @@ class LiveStateAnnotator:
             SkeletonAnnotator(scale=scale).annotate(scene, pose)
             AngleAnnotator().annotate(scene, key_angles(pose.xy * scale, state.angles))
         BackCurveAnnotator(scale=scale).annotate(scene, state.back_points)
+        if state.bar_path is not None:
+            BarPathAnnotator(scale=scale).annotate(scene, BarPath(state.bar_path, state.bar))
         RepCounterAnnotator().annotate(scene, RepCount(state.rep_count, state.phase))
         if np.isfinite(state.depth):
             GaugeAnnotator(0.0, 1.2, "depth", thresholds=(0.4, 1.0)).annotate(scene, state.depth)
@@ -325,7 +363,11 @@ class LiveStateAnnotator:
             # The spine is judged per finished rep: show that rep's peak rounding.
             GaugeAnnotator(-10.0, 50.0, "back", thresholds=state.back_limits, position="left").annotate(scene, peak)
             hinge = last.metrics.get("hinge_ratio", float("nan"))
-            TextPanelAnnotator().annotate(scene, [f"rep {last.index}: back {peak:+.0f} deg", f"hinge ratio {hinge:.2f}"])
+            lines = [f"rep {last.index}: back {peak:+.0f} deg", f"hinge ratio {hinge:.2f}"]
+            speed = state.last_rep_bar.get("mean_concentric_velocity_m_s", float("nan"))
+            if np.isfinite(speed):
+                lines.append(f"bar speed {speed:.2f} m/s")
+            TextPanelAnnotator().annotate(scene, lines)
         if state.finished_rep is not None:
             rep = state.finished_rep
             if rep.faults:

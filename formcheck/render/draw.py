@@ -177,6 +177,18 @@ def draw_back_curve(
     return frame
 
 
+def draw_plate(frame: np.ndarray, centre: np.ndarray, radius: float, color: tuple[int, int, int] = AMBER) -> np.ndarray:
+    """Outline the barbell's plate: a circle of ``radius`` about ``centre`` and a dot at the bar."""
+    centre = np.asarray(centre, np.float64).reshape(2)
+    if not (np.isfinite(centre).all() and np.isfinite(radius) and radius > 0):
+        return frame
+    c = tuple(_fixed(centre[None])[0])
+    thickness = _thickness(frame)
+    cv2.circle(frame, c, int(round(radius * _SUBPIXEL)), color, thickness, cv2.LINE_AA, _SHIFT)
+    cv2.circle(frame, c, 2 * thickness * _SUBPIXEL, color, -1, cv2.LINE_AA, _SHIFT)
+    return frame
+
+
 def draw_gauge(
     frame: np.ndarray,
     value: float,

@@ -32,8 +32,8 @@ from typing import Any, Mapping, Sequence
 
 from formcheck.analysis.report import Report
 from formcheck.exercises import EXERCISES
-from formcheck.io.files import write_text_atomic
-from formcheck.render.plots import column, signals_svg
+from formcheck.io.files import file_sha256, printable, write_text_atomic
+from formcheck.render.plots import bar_svg, column, has_bar, signals_svg
 from formcheck.render.stills import KeyFrame, find_video, grab_key_frames, load_track, missing_video_note, pick_key_frames
 from formcheck.render.words import (
     as_sentence,
@@ -109,14 +109,34 @@ def write_html_report(
             notes.append(missing_video_note(report, video))
         else:
             track = track if track is not None else load_track(out_dir / "landmarks.npz")
-            picks = pick_key_frames(report, track.time_s if track is not None else column(frames, "time"))
+            if not _is_analysed_video(video_path, track):  # never another video's frames under this skeleton
+                notes.append(f"Key frames are not shown: {printable(video_path.name)} is not the video this "
+                             "analysis was made from (its content differs).")
+                video_path = None
+        if video_path is not None:
+            picks = pick_key_frames(
+                report,
+                track.time_s if track is not None else column(frames, "time"),
+                track.source_index if track is not None else column(frames, "frame"),
+            )
             key_frames = grab_key_frames(
                 video_path, picks, track, frames, exercise=loaded.exercise, cache=still_cache
             )
             if picks and not key_frames:
-                notes.append(f"The frames of the reps could not be read from {video_path.name}.")
+                notes.append(f"The frames of the reps could not be read from {printable(video_path.name)}.")
     page = render_html(report, frames, key_frames, client=client, extra_notes=notes)
-    return write_text_atomic(out_dir / REPORT_NAME, page)
+    # A file name with bytes that are not UTF-8 shows as U+FFFD (report.json keeps the exact name).
+    return write_text_atomic(out_dir / REPORT_NAME, printable(page))
+
+
+def _is_analysed_video(video: Path, track) -> bool:
+    """False when the track records the digest of its video and ``video``'s content differs."""
+    if track is None or track.source_digest is None:
+        return True  # tracks saved before formcheck recorded it
+    try:
+        return file_sha256(video) == track.source_digest
+    except OSError:
+        return False
 
 
 def render_html(
@@ -150,9 +170,11 @@ def render_html(
     heading = f"{title} — {client}" if client else title
     verdict, tone = verdict_sentence(report)
     cue = main_cue(report)
-    plot = ""
+    plot = bar = ""
     if column(frames_table, "time") is not None and len(column(frames_table, "time")):
         plot = _data_uri(signals_svg(frames_table, report), "image/svg+xml")
+        if has_bar(frames_table):
+            bar = _data_uri(bar_svg(frames_table, report), "image/svg+xml")
 
     parts = [
         "<!DOCTYPE html>",
@@ -173,6 +195,7 @@ def render_html(
         _rep_table(report),
         _key_frame_section(report, key_frames),
         _plot_section(plot),
+        _bar_section(bar, report),
         _limits_section(report, extra_notes),
         _footer(report),
         "</main></body></html>",
@@ -335,6 +358,40 @@ def _plot_section(plot_uri: str) -> str:
         "was measured. Hip and knee flexion are 0° when straight; trunk lean is 0° upright; lumbar "
         "flexion is relative to the lifter's neutral, + rounded.</p></section>"
     )
+
+
+def _bar_section(plot_uri: str, report: Mapping[str, Any]) -> str:
+    """The bar's path and speed, and each rep's numbers (when the bar was followed)."""
+    if not plot_uri:
+        return ""
+    rows = []
+    for rep in report.get("reps", []):
+        m = rep.get("metrics", {}) or {}
+        cells = [_speed_text(m.get("mean_concentric_velocity_m_s")), _speed_text(m.get("peak_concentric_velocity_m_s")),
+                 _cm_text(m.get("bar_drift_cm"))]
+        rows.append(f'<tr><td class="num">{int(rep["index"])}</td>' + "".join(f'<td class="num">{c}</td>' for c in cells) + "</tr>")
+    table = (
+        '<div class="scroll"><table class="reps"><thead><tr><th>Rep</th><th>Mean speed up</th><th>Peak speed up</th>'
+        f"<th>Bar drift</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>" if rows else ""
+    )
+    return (
+        '<section id="bar"><h2>The bar</h2>'
+        f'<img class="plot" src="{plot_uri}" alt="The bar\'s path seen from the side, and its vertical speed over time">'
+        + table +
+        '<p class="explain">Followed from the near plate, scaled by its diameter (450 mm unless given with '
+        "<code>--plate-diameter</code>). <b>Mean speed up</b>: the rise from where the bar leaves the floor to "
+        "lockout over the time it took (mean concentric velocity); <b>peak</b>: the fastest moment of it; "
+        "<b>bar drift</b>: the furthest the bar moved forward (+) or back (−) of where it left the floor. "
+        "— means the bar was not seen well enough.</p></section>"
+    )
+
+
+def _speed_text(value) -> str:
+    return f"{value:.2f} m/s" if is_number(value) else "—"
+
+
+def _cm_text(value) -> str:
+    return f"{value:+.1f} cm" if is_number(value) else "—"
 
 
 def _limits_section(report: Mapping[str, Any], extra_notes: Sequence[str]) -> str:

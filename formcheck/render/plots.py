@@ -358,3 +358,135 @@ def _missing_note(name: str, not_assessable: Mapping[str, str]) -> str:
             return "Not assessed: " + reasons[0]
         return "Not assessed in this video"
     return "Not measured in this video"
+
+
+# ---------------------------------------------------------------------- the bar
+#: Size of the bar figure in CSS pixels: path (left) and vertical speed (right).
+BAR_SVG_SIZE = (864, 330)
+_BAR_COLORS = ("#b45309", "#2563eb", "#059669", "#7c3aed", "#db2777", "#0891b2")
+
+
+def has_bar(frames: Mapping[str, Any]) -> bool:
+    """The per-frame table has a followed bar (``bar_height``, ``bar_forward``, ``bar_velocity``)."""
+    height = column(frames, "bar_height")
+    return height is not None and bool(np.isfinite(height).any()) and column(frames, "bar_velocity") is not None
+
+
+def bar_svg(frames: Mapping[str, Any], report: Report | Mapping[str, Any], size: tuple[int, int] = BAR_SVG_SIZE) -> bytes:
+    """The bar's path and speed as an SVG document.
+
+    Left: each rep's path seen from the side (forward and height in cm, equal
+    scales, + forward to the right), from where the bar left the floor.
+    Right: the bar's vertical speed over time (m/s, + up), reps banded and each
+    rep's mean concentric velocity written above it.
+
+    Parameters
+    ----------
+    frames : mapping
+        Per-frame table with ``time``, ``bar_forward``, ``bar_height``, ``bar_velocity``.
+    report : Report or mapping
+
+    Returns
+    -------
+    bytes
+        UTF-8 SVG markup.
+
+    >>> t = np.linspace(0, 2, 61)
+    >>> frames = {"time": t, "bar_forward": 0.01 * t, "bar_height": 0.225 + 0.2 * t, "bar_velocity": 0.2 + 0 * t}
+    >>> svg = bar_svg(frames, {"exercise": "deadlift", "reps": []}).decode()
+    >>> svg.startswith("<svg") and "Bar path" in svg and "Bar speed" in svg
+    True
+    """
+    report = _as_report(report)
+    time, fwd, height, speed = (column(frames, k) for k in ("time", "bar_forward", "bar_height", "bar_velocity"))
+    if time is None or fwd is None or height is None or speed is None:
+        raise ValueError("the per-frame table has no bar columns")
+    width, total_h = size
+    top, bottom = 30.0, total_h - 42.0
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{total_h}" viewBox="0 0 {width} {total_h}" '
+           f'style="{_FONT}"><rect width="100%" height="100%" fill="#fff"/>']
+    # ---- path: equal scales, cm
+    px0, px1 = 60.0, 0.36 * width
+    spans = [(rep, (time >= rep.start_s) & (time <= rep.end_s)) for rep in report.reps] or [(None, np.isfinite(time))]
+    xs, ys = 100.0 * np.asarray(fwd, np.float64), 100.0 * np.asarray(height, np.float64)
+    seen = np.isfinite(xs) & np.isfinite(ys)
+    lo_x, hi_x = (float(np.nanmin(xs[seen])), float(np.nanmax(xs[seen]))) if seen.any() else (0.0, 1.0)
+    lo_y, hi_y = (float(np.nanmin(ys[seen])), float(np.nanmax(ys[seen]))) if seen.any() else (0.0, 1.0)
+    span = max(hi_y - lo_y, (hi_x - lo_x) * (bottom - top) / (px1 - px0), 20.0) * 1.1
+    unit = (bottom - top) / span  # px per cm, both axes
+    mid_x, mid_y = 0.5 * (lo_x + hi_x), 0.5 * (lo_y + hi_y)
+
+    def path_x(v):
+        return 0.5 * (px0 + px1) + (np.asarray(v) - mid_x) * unit
+
+    def path_y(v):
+        return 0.5 * (top + bottom) - (np.asarray(v) - mid_y) * unit
+
+    out.append(f'<text x="{px0:.1f}" y="{top - 10:.1f}" font-size="13" fill="{_INK}">Bar path (side view)</text>')
+    out.append(f'<rect x="{px0:.1f}" y="{top:.1f}" width="{px1 - px0:.1f}" height="{bottom - top:.1f}" fill="none" '
+               f'stroke="{_SPINE}" stroke-width="0.8"/>')
+    for tick in nice_ticks(mid_y - 0.5 * span, mid_y + 0.5 * span, 6):
+        y = float(path_y(tick))
+        out.append(f'<path d="M{px0:.1f} {y:.1f}H{px1:.1f}" stroke="{_GRID}" stroke-width="0.6"/>'
+                   f'<text x="{px0 - 6:.1f}" y="{y + 3.5:.1f}" font-size="10.5" fill="{_TICK}" text-anchor="end">{_number(tick)}</text>')
+    half_w = 0.5 * (px1 - px0) / unit
+    for tick in nice_ticks(mid_x - half_w, mid_x + half_w, 4):
+        x = float(path_x(tick))
+        out.append(f'<path d="M{x:.1f} {top:.1f}V{bottom:.1f}" stroke="{_GRID}" stroke-width="0.6"/>'
+                   f'<text x="{x:.1f}" y="{bottom + 15:.1f}" font-size="10.5" fill="{_TICK}" text-anchor="middle">{_number(tick)}</text>')
+    out.append(f'<text x="{0.5 * (px0 + px1):.1f}" y="{bottom + 31:.1f}" font-size="12" fill="{_TICK}" '
+               'text-anchor="middle">forward (cm)</text>')
+    out.append(f'<text transform="translate({px0 - 40:.1f} {0.5 * (top + bottom):.1f}) rotate(-90)" font-size="12" '
+               f'fill="{_TICK}" text-anchor="middle">height above the floor (cm)</text>')
+    out.append(f'<clipPath id="barpath"><rect x="{px0:.1f}" y="{top:.1f}" width="{px1 - px0:.1f}" height="{bottom - top:.1f}"/></clipPath>'
+               '<g clip-path="url(#barpath)">')
+    for k, (rep, sel) in enumerate(spans):
+        color = _BAR_COLORS[k % len(_BAR_COLORS)]
+        out.append(f'<path d="{_polyline(path_x(np.where(sel, xs, np.nan)), path_y(np.where(sel, ys, np.nan)))}" '
+                   f'fill="none" stroke="{color}" stroke-width="1.8" stroke-linejoin="round"/>')
+    out.append("</g>")
+    for k, (rep, _) in enumerate(spans):
+        if rep is not None:
+            out.append(f'<text x="{px1 - 6:.1f}" y="{top + 14 + 14 * k:.1f}" font-size="11" fill="{_BAR_COLORS[k % len(_BAR_COLORS)]}" '
+                       f'text-anchor="end">rep {escape(str(rep.index))}</text>')
+    # ---- speed over time
+    sx0, sx1 = 0.46 * width, _RIGHT * width
+    t0, t1 = (float(np.nanmin(time)), float(np.nanmax(time))) if len(time) else (0.0, 1.0)
+    t1 = t1 if t1 > t0 else t0 + 1.0
+    v = np.asarray(speed, np.float64)
+    lo, hi = panel_ylim(v, span=1.0) if np.isfinite(v).any() else (-1.0, 1.0)
+
+    def sx(t):
+        return sx0 + (np.asarray(t, np.float64) - t0) / (t1 - t0) * (sx1 - sx0)
+
+    def sy(val):
+        return bottom - (np.asarray(val, np.float64) - lo) / (hi - lo) * (bottom - top)
+
+    out.append(f'<text x="{sx0:.1f}" y="{top - 10:.1f}" font-size="13" fill="{_INK}">Bar speed, vertical (+ up)</text>')
+    out.append(f'<clipPath id="barspeed"><rect x="{sx0:.1f}" y="{top:.1f}" width="{sx1 - sx0:.1f}" height="{bottom - top:.1f}"/></clipPath>'
+               '<g clip-path="url(#barspeed)">')
+    for i, rep in enumerate(report.reps):
+        a, b = float(sx(rep.start_s)), float(sx(rep.end_s))
+        if i % 2 == 0:
+            out.append(f'<rect x="{a:.1f}" y="{top:.1f}" width="{max(b - a, 0):.1f}" height="{bottom - top:.1f}" fill="{_REP_BAND}"/>')
+    for tick in nice_ticks(lo, hi, 5):
+        out.append(f'<path d="M{sx0:.1f} {float(sy(tick)):.1f}H{sx1:.1f}" stroke="{_GRID}" stroke-width="0.6"/>')
+    if lo < 0 < hi:
+        out.append(f'<path d="M{sx0:.1f} {float(sy(0.0)):.1f}H{sx1:.1f}" stroke="#9ca3af" stroke-width="0.8" stroke-dasharray="3 2"/>')
+    out.append(f'<path d="{_polyline(sx(time), sy(v))}" fill="none" stroke="#b45309" stroke-width="1.6" stroke-linejoin="round"/></g>')
+    out.append(f'<path d="M{sx0:.1f} {top:.1f}V{bottom:.1f}H{sx1:.1f}" fill="none" stroke="{_SPINE}" stroke-width="0.8"/>')
+    for tick in nice_ticks(lo, hi, 5):
+        out.append(f'<text x="{sx0 - 6:.1f}" y="{float(sy(tick)) + 3.5:.1f}" font-size="10.5" fill="{_TICK}" text-anchor="end">{_number(tick)}</text>')
+    for tick in nice_ticks(t0, t1, 8):
+        out.append(f'<text x="{float(sx(tick)):.1f}" y="{bottom + 15:.1f}" font-size="10.5" fill="{_TICK}" text-anchor="middle">{_number(tick)}</text>')
+    out.append(f'<text x="{0.5 * (sx0 + sx1):.1f}" y="{bottom + 31:.1f}" font-size="12" fill="{_TICK}" text-anchor="middle">time (s)</text>')
+    out.append(f'<text transform="translate({sx0 - 34:.1f} {0.5 * (top + bottom):.1f}) rotate(-90)" font-size="12" '
+               f'fill="{_TICK}" text-anchor="middle">m/s</text>')
+    for rep in report.reps:
+        mcv = rep.metrics.get("mean_concentric_velocity_m_s")
+        middle = 0.5 * (rep.start_s + rep.end_s)
+        if mcv is not None and np.isfinite(mcv) and t0 <= middle <= t1:
+            out.append(f'<text x="{float(sx(middle)):.1f}" y="{top + 13:.1f}" font-size="10.5" fill="#475569" '
+                       f'text-anchor="middle">rep {escape(str(rep.index))}: {mcv:.2f} m/s</text>')
+    out.append("</svg>")
+    return "".join(out).encode("utf-8")

@@ -94,8 +94,10 @@ class GradedPose:
 
 
 # ====================================================================== which frames
-def pick_key_frames(report: Mapping[str, Any], time_s: np.ndarray | None) -> list[tuple[int, str, int]]:
-    """Which frames to show per rep, as ``(rep, label, frame index)``.
+def pick_key_frames(
+    report: Mapping[str, Any], time_s: np.ndarray | None, frame_numbers: np.ndarray | None = None
+) -> list[tuple[int, str, int]]:
+    """Which frames of the video to show per rep, as ``(rep, label, frame number)``.
 
     Squat: set-up (rep start), bottom, lockout. Deadlift: set-up (start of the
     pull), mid-pull (or the most rounded moment when the lower back rounded
@@ -106,8 +108,12 @@ def pick_key_frames(report: Mapping[str, Any], time_s: np.ndarray | None) -> lis
     report : mapping
         ``report.json`` as a dict.
     time_s : ndarray or None
-        Time of each frame (the track's, best: ``angles.csv`` keeps only 4
-        significant digits); None falls back to the frame rate.
+        Time of each analysed frame (the track's, best: ``angles.csv`` keeps
+        only 4 significant digits); None falls back to the frame rate.
+    frame_numbers : ndarray or None
+        The video frame of each of those (``PoseTrack.source_index`` or
+        angles.csv's ``frame``: a 60 fps video analysed at 30 Hz); None when
+        every frame was analysed.
     """
     time = None if time_s is None else np.asarray(time_s, np.float64)
     n_frames = int((report.get("video", {}) or {}).get("frames") or (len(time) if time is not None else 0))
@@ -118,7 +124,8 @@ def pick_key_frames(report: Mapping[str, Any], time_s: np.ndarray | None) -> lis
             i = int(np.searchsorted(time, t))
             if i > 0 and (i >= len(time) or abs(time[i - 1] - t) <= abs(time[i] - t)):
                 i -= 1
-            return int(np.clip(i, 0, len(time) - 1))
+            i = int(np.clip(i, 0, len(time) - 1))
+            return int(frame_numbers[i]) if frame_numbers is not None and i < len(frame_numbers) else i
         return int(np.clip(round(t * fps), 0, max(n_frames - 1, 0)))
 
     def middle_of(rep, phase: str) -> int | None:
@@ -224,15 +231,18 @@ def grab_key_frames(
     for rep, label, index in picks:
         wanted.setdefault(index, []).append((rep, label))
     pose = graded_pose(track, exercise) if track is not None else None
-    crops = _rep_crops(picks, pose.track) if pose is not None else {}
+    # Picks are video frames; the track holds the analysed ones (all, or every second at 60 fps).
+    row = (lambda frame: frame) if track is None else (lambda frame: track_row(track.source_index, frame))
+    crops = _rep_crops([(r, label, row(i)) for r, label, i in picks], pose.track) if pose is not None else {}
     grabbed: dict[tuple[int, str], KeyFrame] = {}
     try:
         reader = video_io.read_frames(video)
     except InputError:
         return []
     with reader:
-        for i, time_s, frame in reader.frames_at(wanted):
-            for rep, label in wanted[i]:
+        for frame_number, time_s, frame in reader.frames_at(wanted):
+            i = row(frame_number)
+            for rep, label in wanted[frame_number]:
                 xy = vis = curve = None
                 if pose is not None and i < len(pose.track):
                     sx = frame.shape[1] / pose.track.frame_size[0]
@@ -289,6 +299,21 @@ def draw_still(
     if not ok:
         raise RuntimeError("could not encode a key frame as JPEG")
     return encoded.tobytes()
+
+
+def track_row(source_index: np.ndarray, frame_number: int) -> int:
+    """The row of the track analysed nearest to a video frame.
+
+    >>> import numpy as np
+    >>> track_row(np.array([0, 2, 4]), 3), track_row(np.array([0, 2, 4]), 4), track_row(np.arange(5), 3)
+    (1, 2, 3)
+    """
+    if len(source_index) == 0:
+        return frame_number
+    i = int(np.searchsorted(source_index, frame_number))
+    if i > 0 and (i >= len(source_index) or frame_number - source_index[i - 1] <= source_index[i] - frame_number):
+        i -= 1
+    return i
 
 
 def _rep_crops(picks, track) -> dict[int, np.ndarray]:

@@ -203,10 +203,20 @@ def _line_slope(x: np.ndarray, y: np.ndarray, mask: np.ndarray) -> tuple[np.ndar
     return slope, n
 
 
+#: Frames fitted at a time (memory of the per-frame cubic fits on long videos).
+FRAME_BLOCK = 2048
+
+
 def _reject_shape_outliers(s: np.ndarray, d: np.ndarray, rounds: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """Drop points further than ``MAX_FIT_RESIDUAL`` from a cubic through each
     frame's profile (refitted after each round); also returns the RMS
-    residual of the kept points (edge noise, trunk lengths; NaN if too few)."""
+    residual of the kept points (edge noise, trunk lengths; NaN if too few).
+    Each frame stands alone, so long videos go through in blocks of frames
+    (bounded memory)."""
+    if len(d) > FRAME_BLOCK:
+        parts = [_reject_shape_outliers(s[i : i + FRAME_BLOCK], d[i : i + FRAME_BLOCK], rounds)
+                 for i in range(0, len(d), FRAME_BLOCK)]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     d = d.copy()
     rms = np.full(len(d), np.nan)
     for _ in range(rounds):

@@ -26,6 +26,7 @@ import numpy as np
 from formcheck.pose import landmarks as lm
 from formcheck.io.files import atomic_path
 from formcheck.pose.silhouette import trunk_edges_from_mask
+from formcheck.synth.bystander import BYSTANDERS, bystander_body
 from formcheck.synth.camera import Camera
 from formcheck.synth.faults import EXERCISES, FAULTS, canonical_exercise, validate_faults
 from formcheck.synth.motion import IMPLEMENTS, Motion, MotionParams, generate
@@ -64,6 +65,9 @@ class SynthSpec:
     lean_compensation : float
         Share of the spinal-flexion-induced trunk lean absorbed by the pelvis.
     camera_yaw_deg, camera_distance_m, camera_height_m, focal_px : float
+    camera_pitch_deg : float
+        Tilt of the camera, + looking down, − looking up (a phone on the floor
+        aimed up at the lifter: −5 … −20; see :mod:`formcheck.synth.framing`).
     image_size : tuple of int
         (width, height).
     background : str
@@ -76,6 +80,13 @@ class SynthSpec:
     noise, blur : float
         Pixel noise sigma (grey levels) and Gaussian blur sigma (px).
     supersample : int
+    finish : str
+        How a deadlift set ends: ``"stand_up"`` (let go of the bar at the floor
+        and stand up, not a rep) or ``"stay_down"`` (stay set at the bar).
+    bystander : str
+        A second person: ``"none"``, ``"walk_behind"`` (walks across the room
+        behind the lifter) or ``"stand_beside"`` (a coach standing beside and
+        behind the lifter). See :mod:`formcheck.synth.bystander`.
     seed : int
     """
 
@@ -95,6 +106,7 @@ class SynthSpec:
     camera_distance_m: float = 4.0
     camera_height_m: float = 1.0
     focal_px: float = 800.0
+    camera_pitch_deg: float = 0.0
     image_size: tuple[int, int] = (640, 480)
     background: str = "room"
     clothing: str | None = None
@@ -104,6 +116,8 @@ class SynthSpec:
     noise: float = 2.0
     blur: float = 0.0
     supersample: int = 2
+    finish: str = "stand_up"
+    bystander: str = "none"
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -119,6 +133,10 @@ class SynthSpec:
             raise ValueError("camera_yaw_deg must be within ±89°")
         if self.camera_distance_m < 1.0:
             raise ValueError("camera_distance_m must be at least 1 m")
+        if not -45.0 <= self.camera_pitch_deg <= 45.0:
+            raise ValueError("camera_pitch_deg must be within ±45°")
+        if self.bystander not in BYSTANDERS:
+            raise ValueError(f"unknown bystander {self.bystander!r} (choose from {', '.join(BYSTANDERS)})")
         w, h = (int(v) for v in self.image_size)
         object.__setattr__(self, "image_size", (w, h))
         if w % 2 or h % 2:
@@ -128,7 +146,12 @@ class SynthSpec:
 
     def camera(self) -> Camera:
         return Camera(focal_px=self.focal_px, distance_m=self.camera_distance_m, height_m=self.camera_height_m,
-                      yaw_deg=self.camera_yaw_deg, image_size=self.image_size)
+                      yaw_deg=self.camera_yaw_deg, pitch_deg=self.camera_pitch_deg, image_size=self.image_size)
+
+    def bystander_body(self, motion: Motion | None = None):
+        """The second person in the scene over ``motion``'s frames (None without one)."""
+        motion = motion if motion is not None else self.motion()
+        return bystander_body(self.bystander, motion.time_s, self.seed)
 
     def style(self) -> Style:
         return Style(**self._shared_with(Style))
@@ -150,7 +173,8 @@ class SynthSpec:
 
 def render_frames(spec: SynthSpec) -> Iterator[RenderedFrame]:
     """Render the clip ``spec`` describes, frame by frame (image + exact silhouette mask)."""
-    return Renderer(spec.camera(), spec.style()).frames(spec.motion())
+    motion = spec.motion()
+    return Renderer(spec.camera(), spec.style(), bystander=spec.bystander_body(motion)).frames(motion)
 
 
 def write_clip(path: str | os.PathLike, spec: SynthSpec, codec: str = "mp4v") -> SynthTruth:
@@ -181,8 +205,9 @@ def write_clip(path: str | os.PathLike, spec: SynthSpec, codec: str = "mp4v") ->
     hips = 0.5 * (xy[:, lm.LEFT_HIP] + xy[:, lm.RIGHT_HIP])
     shoulders = 0.5 * (xy[:, lm.LEFT_SHOULDER] + xy[:, lm.RIGHT_SHOULDER])
     edges = np.full((len(motion), TRUNK_STATIONS, 2, 2), np.nan, np.float32)
+    other = spec.bystander_body(motion)
     with atomic_path(path, suffix=".mp4") as tmp:
-        frames = Renderer(camera, spec.style()).frames(motion)
+        frames = Renderer(camera, spec.style(), bystander=other).frames(motion)
         writer = _VideoWriter(tmp, spec.fps, spec.image_size, codec)
         try:
             for f in frames:
@@ -191,7 +216,7 @@ def write_clip(path: str | os.PathLike, spec: SynthSpec, codec: str = "mp4v") ->
         finally:
             writer.close()
     truth = build_truth(motion, camera, edges, meta={"spec": spec.to_dict(), "codec": codec,
-                                                     "video": path.name})
+                                                     "video": path.name}, bystander=other)
     truth.save(path)
     return truth
 
@@ -206,7 +231,8 @@ def make_truth(spec: SynthSpec) -> SynthTruth:
     """Truth for ``spec`` without rendering (trunk edges from the exact silhouette)."""
     motion, camera = spec.motion(), spec.camera()
     track = synthetic_track(motion, camera, noise=None)
-    return build_truth(motion, camera, track.trunk_edges, meta={"spec": spec.to_dict()})
+    return build_truth(motion, camera, track.trunk_edges, meta={"spec": spec.to_dict()},
+                       bystander=spec.bystander_body(motion))
 
 
 class _VideoWriter:

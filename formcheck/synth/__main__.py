@@ -2,6 +2,7 @@
 
     python -m formcheck.synth deadlift --lumbar-flexion 30 --reps 3 --out clip.mp4
     python -m formcheck.synth squat --butt-wink 20 --background gym --out squat.mp4 --track squat.npz
+    python -m formcheck.synth deadlift --camera-height 0.3 --distance 3 --aim --fill 0.7 --size 360x640 --out phone.mp4
 
 Writes ``clip.mp4``, ``clip.truth.npz`` and ``clip.truth.json`` (and, with
 ``--track``, a noisy synthetic landmark track made without the pose model).
@@ -13,8 +14,9 @@ import argparse
 import sys
 
 from formcheck.synth.backgrounds import BACKGROUNDS
+from formcheck.synth.bystander import BYSTANDERS
 from formcheck.synth.faults import EXERCISE_ALIASES, EXERCISES, FAULTS
-from formcheck.synth.motion import IMPLEMENTS
+from formcheck.synth.motion import FINISHES, IMPLEMENTS
 from formcheck.synth.render import CLOTHING
 
 
@@ -66,11 +68,21 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--height", type=float, default=1.75, metavar="M", help="lifter's height")
     m.add_argument("--lean-compensation", type=float, default=0.7)
     m.add_argument("--implement", choices=IMPLEMENTS, default=None)
+    m.add_argument("--finish", choices=FINISHES, default="stand_up",
+                   help="deadlift: let go of the bar and stand up after the set (not a rep), or stay set at the bar")
     c = p.add_argument_group("camera and look")
     c.add_argument("--yaw", type=float, default=0.0, metavar="DEG", help="0 = side view from the right")
     c.add_argument("--distance", type=float, default=4.0, metavar="M")
     c.add_argument("--camera-height", type=float, default=1.0, metavar="M")
     c.add_argument("--focal", type=float, default=800.0, metavar="PX")
+    c.add_argument("--pitch", type=float, default=0.0, metavar="DEG",
+                   help="camera tilt, + looking down, − up (a phone on the floor aimed up: −5 … −20)")
+    c.add_argument("--aim", action="store_true",
+                   help="pitch the camera at the lifter's middle (overrides --pitch)")
+    c.add_argument("--fill", type=float, default=None, metavar="SHARE",
+                   help="zoom so the standing lifter spans this share of the frame height (overrides --focal)")
+    c.add_argument("--bystander", choices=BYSTANDERS, default="none",
+                   help="a second person: walking across the room behind the lifter, or a coach standing beside")
     c.add_argument("--size", type=_size, default=(640, 480), metavar="WxH")
     c.add_argument("--background", choices=BACKGROUNDS, default="room")
     c.add_argument("--clothing", choices=sorted(CLOTHING), default=None)
@@ -87,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from formcheck.synth import SynthSpec, make_track, write_clip  # heavy imports after parsing
+    from formcheck.synth.framing import framed
 
     faults = {code: getattr(args, code) for code in FAULTS if getattr(args, code) is not None}
     try:
@@ -97,9 +110,12 @@ def main(argv: list[str] | None = None) -> int:
             camera_yaw_deg=args.yaw, camera_distance_m=args.distance, camera_height_m=args.camera_height,
             focal_px=args.focal, image_size=args.size, background=args.background, clothing=args.clothing,
             skin=args.skin, looseness=args.looseness, implement=args.implement, noise=args.noise,
-            blur=args.blur, supersample=args.supersample, seed=args.seed,
+            blur=args.blur, supersample=args.supersample, seed=args.seed, camera_pitch_deg=args.pitch,
+            bystander=args.bystander, finish=args.finish,
         )
         spec.motion()  # surfaces motion errors (e.g. implement/exercise mismatch) before rendering
+        if args.aim or args.fill is not None:
+            spec = framed(spec, args.fill, aim=args.aim)
     except ValueError as exc:
         parser.error(str(exc))
     try:

@@ -30,6 +30,8 @@ from formcheck.synth.lifts import BUILDERS
 from formcheck.synth.lifts.base import Context
 from formcheck.synth.timeline import PHASE_CODE, TIMING, timeline
 
+#: How a deadlift set ends: let go of the bar at the floor and stand up (not a rep), or stay set at the bar.
+FINISHES = ("stand_up", "stay_down")
 #: "bar" is a barbell drawn without plates (they hide the legs in a side view).
 IMPLEMENTS = ("none", "barbell", "bar", "kettlebell")
 DEFAULT_IMPLEMENT = {"squat": "none", "deadlift": "barbell", "rdl": "barbell",
@@ -130,6 +132,7 @@ class MotionParams:
     lean_compensation: float = 0.7
     implement: str | None = None
     variability: float = 1.0
+    finish: str = "stand_up"
     seed: int = 0
 
 
@@ -167,6 +170,8 @@ def generate(params: MotionParams | None = None, **kwargs) -> Motion:
         raise ValueError(f"depth must be within 0.2–1.3, got {p.depth}")
     if p.setup_s < 0:
         raise ValueError("setup_s must be >= 0")
+    if p.finish not in FINISHES:
+        raise ValueError(f"unknown finish {p.finish!r} (choose from {', '.join(FINISHES)})")
     implement = p.implement or DEFAULT_IMPLEMENT[exercise]
     if implement not in IMPLEMENTS:
         raise ValueError(f"unknown implement {implement!r} (choose from {', '.join(IMPLEMENTS)})")
@@ -193,7 +198,7 @@ def generate(params: MotionParams | None = None, **kwargs) -> Motion:
 
     builder = BUILDERS[exercise]
     ctx = Context(dims=dims, exercise=exercise, implement=implement, setup_s=p.setup_s, depth=p.depth,
-                  rep_sev=rep_sev, rep_scale=rep_scale, rng=rng)
+                  rep_sev=rep_sev, rep_scale=rep_scale, rng=rng, finish=p.finish)
     segments = builder.segments(ctx, reps, T, desc, pause_b, asc, pause_t, rep_time)
     t, seg_idx, u, seg_start = timeline(segments, p.fps)
     frames = Frames(len(t))

@@ -7,7 +7,9 @@ trunk, the head, each half of the barbell) are painted far to near. The frame
 is drawn ``supersample`` times larger and area-downsampled, which
 anti-aliases edges; the person's silhouette mask is drawn alongside from the
 same polygons (the body only — the implement does not hide it) and
-downsampled the same way, so its 0.5 level is the exact outline.
+downsampled the same way, so its 0.5 level is the exact outline. A second
+person (:mod:`formcheck.synth.bystander`) is painted in depth order like the
+rest but stays out of the lifter's mask.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 from formcheck.synth import implements as imp
 from formcheck.synth.backgrounds import make_background
 from formcheck.synth.body import Skeleton
+from formcheck.synth.bystander import PREFIX, BystanderBody
 from formcheck.synth.camera import Camera
 from formcheck.synth.motion import Motion
 from formcheck.synth.surface import Capsule, Ellipsoid, Rings, body_surface
@@ -217,12 +220,16 @@ class _Prim:
 class Renderer:
     """Renders :class:`~formcheck.synth.motion.Motion` clips for one camera and style."""
 
-    def __init__(self, camera: Camera, style: Style = Style(), paint: bool = True):
+    def __init__(self, camera: Camera, style: Style = Style(), paint: bool = True,
+                 bystander: BystanderBody | None = None):
         self.camera = camera
         self.style = style
         self.ss = int(style.supersample)
         self.cam_ss = camera.with_size((camera.image_size[0] * self.ss, camera.image_size[1] * self.ss), self.ss)
         self.palette = style.palette()
+        self.bystander = bystander
+        if bystander is not None:  # the second person wears other clothes than the lifter
+            self.palette.update({PREFIX + k: v for k, v in _other_palette(style, self.palette).items()})
         # Mask-only renderers skip the (slow-ish) background.
         self.background = make_background(style.background, self.cam_ss, style.seed) if paint else None
         self._line = cv2.LINE_AA if self.ss == 1 else cv2.LINE_8
@@ -238,6 +245,8 @@ class Renderer:
         elif motion.implement == "kettlebell":
             hang = anchor - skel.points["shoulder_centre"]
             groups3d.update(imp.kettlebell(np.nan_to_num(anchor), hang))
+        if self.bystander is not None:
+            groups3d.update(self.bystander.groups)
         out: dict[str, list[_Prim]] = {}
         for name, prims in groups3d.items():
             projected = []
@@ -334,8 +343,9 @@ class Renderer:
         has_implement = np.isfinite(motion.implement_anchor[:, 0])
         depth = {name: np.mean([p.depth for p in prims], axis=0) for name, prims in groups.items()}
         # Ties on the midline: the head over the trunk, the kettlebell in front of both.
-        bias = {"head": -0.01, "kettlebell": -0.02}
+        bias = {"head": -0.01, "kettlebell": -0.02, PREFIX + "head": -0.01}
         torso_depth = depth["torso"]
+        own_torso = {g: depth[PREFIX + "torso"] if g.startswith(PREFIX) else torso_depth for g in groups}
         cv2.setRNGSeed(int(self.style.seed) + 104729)  # reproducible pixel noise
         noise_buf = np.empty((h, w, 3), np.int16) if self.style.noise > 0 else None
         for i in range(len(motion)):
@@ -343,10 +353,10 @@ class Renderer:
             mask = np.zeros(img.shape[:2], np.uint8)
             order = sorted(groups, key=lambda g: -(depth[g][i] + bias.get(g, 0.0)))
             for g in order:
-                if g not in _BODY_GROUPS and not has_implement[i]:
+                if g not in _BODY_GROUPS and not g.startswith(PREFIX) and not has_implement[i]:
                     continue
                 # Far-side limbs sit in the body's shadow.
-                dim = 0.82 if depth[g][i] > torso_depth[i] + 0.05 else 1.0
+                dim = 0.82 if depth[g][i] > own_torso[g][i] + 0.05 else 1.0
                 is_body = g in _BODY_GROUPS
                 for prim in groups[g]:
                     self._draw(prim, i, img, mask if is_body else None, dim)
@@ -359,6 +369,14 @@ class Renderer:
                 cv2.randn(noise_buf, 0, self.style.noise)
                 img = np.clip(img.astype(np.int16) + noise_buf, 0, 255).astype(np.uint8)
             yield RenderedFrame(i, float(motion.time_s[i]), img, mask.astype(np.float32) / 255.0)
+
+
+def _other_palette(style: Style, lifter: dict) -> dict:
+    """Colours for a second person: clothing other than the lifter's, picked from the seed."""
+    rng = np.random.default_rng(style.seed + 4243)
+    others = [k for k, v in CLOTHING.items() if tuple(float(c) for c in v["shirt"]) != lifter["shirt"]]
+    return Style(clothing=others[rng.integers(len(others))], skin=int(rng.integers(len(SKIN_TONES))),
+                 seed=style.seed + 1).palette()
 
 
 def silhouette_masks(motion: Motion, camera: Camera, supersample: int = 1) -> Iterator[np.ndarray]:

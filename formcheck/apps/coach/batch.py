@@ -68,6 +68,7 @@ from pathlib import Path
 from typing import Callable
 
 from formcheck.apps.coach.jobs import VIDEO_SUFFIXES, Job, Settings, discover_jobs  # noqa: F401
+from formcheck.apps.common import PLATE_DIAMETER_HELP, plate_diameter_option
 from formcheck.exercises import exercise_choices
 from formcheck.apps.coach.pool import run_dask, run_inline, run_local, run_reanalyses  # noqa: F401
 from formcheck.apps.coach.video import (  # noqa: F401
@@ -86,6 +87,8 @@ from formcheck.apps.coach.video import (  # noqa: F401
     read_record,
 )
 from formcheck.errors import FormcheckError, InputError  # noqa: F401
+from formcheck.apps.common import Terminated, plural
+from formcheck.io.files import printable
 from formcheck.apps.coach import history
 from formcheck.apps.coach import roster
 from formcheck.exercises.profiles import load_profile
@@ -127,8 +130,8 @@ class BatchSummary:
             f"Batch done in {_duration(self.seconds)}: {n} video{'s' if n != 1 else ''} of {clients} "
             f"client{'s' if clients != 1 else ''} — {self.analysed} analysed"
             + (f" ({self.from_cache} from cached landmarks)" if self.from_cache else "")
-            + f", {self.skipped} already done, {len(self.errors)} error{'s' if len(self.errors) != 1 else ''}; "
-            f"{self.reps} reps."
+            + f", {self.skipped} already done, {plural(len(self.errors), 'error')}; "
+            f"{plural(self.reps, 'rep')}."
         ]
         for warning in self.warnings:
             lines.append(f"  warning: {warning}")
@@ -154,6 +157,7 @@ def run_batch(
     force: bool = False,
     quiet: bool = False,
     log: Callable[[str], None] | None = None,
+    plate_diameter_m: float | None = None,
 ) -> BatchSummary:
     """Analyse every video of the inputs; see the module docstring.
 
@@ -178,15 +182,19 @@ def run_batch(
     """
     started = time.perf_counter()
     out = Path(out).expanduser().resolve()
-    out.mkdir(parents=True, exist_ok=True)
     cache_dir = Path(cache).expanduser().resolve() if cache else out / CACHE_DIR
-    cache_dir.mkdir(parents=True, exist_ok=True)
     db_path = Path(db).expanduser() if db else out / DB_NAME
+    # Every input is checked before any folder is made.
+    for folder, option in ((out, "--out"), (cache_dir, "--cache")):
+        if folder.exists() and not folder.is_dir():
+            raise InputError(f"{option} {folder} is a file; give a folder")
     thresholds, thresholds_digest = load_thresholds(profile)
-    settings = Settings(str(out), str(cache_dir), video, thresholds, thresholds_digest)
+    settings = Settings(str(out), str(cache_dir), video, thresholds, thresholds_digest, plate_diameter_m)
     jobs, warnings = discover_jobs(inputs, manifest=manifest, exercise=exercise, client=client, exclude=out)
     if not jobs:
         raise InputError("no videos found in " + (", ".join(inputs) or str(manifest)))
+    out.mkdir(parents=True, exist_ok=True)
+    cache_dir.mkdir(parents=True, exist_ok=True)
 
     summary = BatchSummary(out=out, warnings=warnings)
     with OutputLock(out):
@@ -286,11 +294,11 @@ class _Progress:
         line = _record_line(record)
         if self.bar is not None:
             self.bar.update(self.task, advance=self.sizes.get(record["set_id"], 0), videos=self._count())
-            self.bar.console.print(line, markup=False, highlight=False)
+            self.bar.console.print(printable(line), markup=False, highlight=False)
         elif self.log is not None:
             self.log(line)
         elif not self.quiet:
-            print(line, file=sys.stderr, flush=True)
+            print(printable(line), file=sys.stderr, flush=True)
 
 
 def _record_line(record: dict) -> str:
@@ -347,6 +355,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache", metavar="DIR", help=f"landmark cache (default: OUT/{CACHE_DIR}); may be shared between outputs")
     parser.add_argument("--no-video", action="store_true", help="do not write annotated.mp4 (much faster re-analysis)")
     parser.add_argument("--force", action="store_true", help="re-analyse finished videos too (cached landmarks are reused)")
+    parser.add_argument("--plate-diameter", type=plate_diameter_option, metavar="MM", help=PLATE_DIAMETER_HELP)
     parser.add_argument("--quiet", action="store_true", help="no progress bar or per-video lines; only the end summary")
 
 
@@ -360,9 +369,11 @@ def run(args: argparse.Namespace) -> int:
         summary = _run_batch_from(args)
     except KeyboardInterrupt:
         raise KeyboardInterrupt("interrupted (finished videos are kept; run again to do the rest)") from None
+    except Terminated:
+        raise Terminated("terminated (finished videos are kept; run again to do the rest)") from None
     out = summary.out
     db = Path(args.db) if args.db else out / DB_NAME
-    print(summary.text({"roster": out / "roster.csv", "index": out / "index.html", "history": db}))
+    print(printable(summary.text({"roster": out / "roster.csv", "index": out / "index.html", "history": db})))
     return EXIT_SOME_ERRORS if summary.errors else 0
 
 
@@ -381,4 +392,5 @@ def _run_batch_from(args: argparse.Namespace) -> "BatchSummary":
         cache=args.cache,
         force=args.force,
         quiet=args.quiet,
+        plate_diameter_m=args.plate_diameter,
     )

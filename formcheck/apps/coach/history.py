@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Callable
 
 from formcheck.analysis.report import RepResult, Report
-from formcheck.apps.common import guarded
+from formcheck.apps.common import Parser, guarded, plural
 from formcheck.errors import InputError
-from formcheck.io.files import safe_name
+from formcheck.io.files import printable, safe_name
 from formcheck.io.files import atomic_path
 
 SCHEMA_VERSION = "1"
@@ -85,10 +85,17 @@ _TABLES_BY_SET = ("findings", "rep_metrics", "reps", "sets")
 class HistoryDB:
     """The history database (created on first use). Use as a context manager."""
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, read_only: bool = False):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            if read_only:  # reading never changes a file (another program's database is refused, not extended)
+                self.connection = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True, timeout=30.0)
+                tables = {row[0] for row in self.connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                if not {"meta", "sets", "reps"} <= tables:
+                    self.connection.close()
+                    raise InputError(f"{self.path} is not a formcheck history database (it has no sets of reps)")
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self.connection = sqlite3.connect(self.path, timeout=30.0)
             with self.connection:
                 self.connection.executescript(_SCHEMA)
@@ -119,9 +126,9 @@ class HistoryDB:
             source = record.get("source") or {}
             self.connection.execute(
                 "INSERT INTO sets VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    record["set_id"], record["client"], record.get("date") or "", record.get("date_source"),
-                    record["video"], source.get("sha256"), record.get("settings"), report.exercise,
+                (  # text columns as valid text: a file name's bytes that are not UTF-8 show as U+FFFD
+                    record["set_id"], printable(record["client"]), record.get("date") or "", record.get("date_source"),
+                    printable(record["video"]), source.get("sha256"), record.get("settings"), report.exercise,
                     report.view, report.rep_count, record.get("analysed_at"),
                 ),
             )
@@ -177,12 +184,13 @@ class HistoryDB:
             "SELECT s.date, s.exercise, s.set_id, r.* FROM reps r JOIN sets s USING (set_id) "
             "WHERE s.client = ?" + (" AND s.exercise = ?" if exercise else "") + " ORDER BY s.date, s.set_id, r.rep"
         )
+        client = printable(client)  # as stored
         cursor = self.connection.execute(query, (client, exercise) if exercise else (client,))
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor]
 
     def sets(self, client: str) -> list[dict]:
-        cursor = self.connection.execute("SELECT * FROM sets WHERE client = ? ORDER BY date, set_id", (client,))
+        cursor = self.connection.execute("SELECT * FROM sets WHERE client = ? ORDER BY date, set_id", (printable(client),))
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor]
 
@@ -273,8 +281,8 @@ def history_text(client: str, by_exercise: dict[str, list[Session]]) -> str:
         metrics = [m for m in TRACKED if any(s.values(m) for s in history)]
         n_sets = sum(len(s.sets) for s in history)
         n_reps = sum(len(s.reps) for s in history)
-        lines.append(f"{client} · {exercise} · {len(history)} session{'s' if len(history) != 1 else ''}, "
-                     f"{n_sets} set{'s' if n_sets != 1 else ''}, {n_reps} reps")
+        lines.append(f"{printable(client)} · {exercise} · {plural(len(history), 'session')}, "
+                     f"{plural(n_sets, 'set')}, {plural(n_reps, 'rep')}")
         header = f"  {'date':10s} {'sets':>4s} {'reps':>4s} " + " ".join(f"{_short(m):>13s}" for m in metrics)
         lines.append(header + f" {'fault reps':>10s} {'caution reps':>12s}")
         for s in history:
@@ -372,7 +380,7 @@ def run(args: argparse.Namespace) -> int:
     import difflib
 
     db_path = resolve_db(args.db)
-    with HistoryDB(db_path) as db:
+    with HistoryDB(db_path, read_only=True) as db:
         reps = db.reps(args.client, args.exercise)
         if not reps:
             known = db.clients()
@@ -380,17 +388,35 @@ def run(args: argparse.Namespace) -> int:
             hint = f" (did you mean {', '.join(close)}?)" if close else (f" (clients: {', '.join(known[:10])})" if known else "")
             what = f"{args.exercise} reps" if args.exercise else "reps"
             raise InputError(f"no {what} of client {args.client!r} in {db_path}{hint}")
+    plot = None
+    if not args.no_plot:
+        plot = check_plot_path(Path(args.plot)) if args.plot else db_path.parent / f"history-{safe_name(args.client)}.png"
     by_exercise = sessions(reps)
     print(history_text(args.client, by_exercise))
-    if not args.no_plot:
-        plot = Path(args.plot) if args.plot else db_path.parent / f"history-{safe_name(args.client)}.png"
-        print(f"Plot: {plot_history(args.client, by_exercise, plot)}")
+    if plot is not None:
+        print(f"Plot: {printable(plot_history(printable(args.client), by_exercise, plot))}")
     return 0
+
+
+#: Formats Matplotlib writes a plot in, by file suffix.
+PLOT_SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg", ".webp")
+
+
+def check_plot_path(path: Path) -> Path:
+    """``--plot`` if a plot can be saved there, else InputError saying what to give instead."""
+    if path.is_dir():
+        raise InputError(f"--plot {path} is a folder; give a file name, e.g. {path / 'history.png'}")
+    if path.suffix.lower() not in PLOT_SUFFIXES:
+        raise InputError(f"--plot {path}: give a file name ending in {', '.join(PLOT_SUFFIXES)}")
+    folder = path.parent
+    if not folder.is_dir():
+        raise InputError(f"--plot {path}: the folder {folder} does not exist")
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m formcheck.apps.coach.history`` (same as ``formcheck history``)."""
-    parser = argparse.ArgumentParser(prog="formcheck history", description=DESCRIPTION)
+    parser = Parser(prog="formcheck history", description=DESCRIPTION)
     add_arguments(parser)
     args = parser.parse_args(argv)
     return guarded(lambda: run(args))

@@ -20,7 +20,7 @@ from typing import Iterable
 
 from formcheck.io.provenance import FORMCHECK_VERSION
 from formcheck.errors import InputError
-from formcheck.io.files import safe_name
+from formcheck.io.files import printable, safe_name
 from formcheck.exercises import exercise_choices
 
 #: File suffixes taken as videos when searching folders (explicit files are always taken).
@@ -71,12 +71,14 @@ class Settings:
     video: bool = True
     thresholds: dict | None = None
     thresholds_digest: str = ""
+    plate_diameter_m: float | None = None  # None: the analysis's default plate
 
     def digest(self, job: Job) -> str:
         """Changes whenever a finished result of ``job`` would no longer be what this run produces."""
-        key = json.dumps(
-            [FORMCHECK_VERSION, self.video, self.thresholds_digest, job.exercise, job.date, job.client], sort_keys=True
-        )
+        facts = [FORMCHECK_VERSION, self.video, self.thresholds_digest, job.exercise, job.date, job.client]
+        if self.plate_diameter_m is not None:
+            facts.append(self.plate_diameter_m)
+        key = json.dumps(facts, sort_keys=True)
         return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
@@ -127,7 +129,9 @@ def discover_jobs(
     jobs = []
     for path, (client, parts) in found.items():
         row = overrides.get(path, {})
-        client = row.get("client") or client
+        # Shown in CSV, HTML and the database, so valid text: a folder name with bytes
+        # that are not UTF-8 shows them as U+FFFD (the video path keeps the exact bytes).
+        client = printable(row.get("client") or client)
         jobs.append(
             Job(
                 video=str(path),

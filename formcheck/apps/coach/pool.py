@@ -113,7 +113,9 @@ def _run_pool(
 
     context = multiprocessing.get_context(start_method)
     unfinished = []
-    pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(jobs))), mp_context=context)
+    pool = ProcessPoolExecutor(
+        max_workers=max(1, min(workers, len(jobs))), mp_context=context, initializer=_quiet_worker
+    )
     try:
         # Workers start during the submits (with fork, all at the first one, before the pool's own threads).
         with _worker_environment() if start_method == "spawn" else contextlib.nullcontext():
@@ -129,8 +131,8 @@ def _run_pool(
             except Exception as exc:  # raised around the analysis (e.g. a broken install on the worker)
                 record = error_record(futures[future], settings, _internal(exc))
             on_result(record)
-    except BaseException:  # Ctrl-C: do not wait for the running videos (their staging folders are cleaned next run)
-        pool.shutdown(wait=False, cancel_futures=True)
+    except BaseException:  # Ctrl-C, SIGTERM: stop the running videos (their staging folders are cleaned next run)
+        _stop_workers(pool)
         raise
     pool.shutdown()
     work = Path(settings.out) / WORK_DIR
@@ -168,6 +170,33 @@ def run_dask(jobs: list[Job], settings: Settings, scheduler: str, on_result: Cal
         except BaseException:
             client.cancel(futures)
             raise
+
+
+def _quiet_worker() -> None:
+    """Start of every worker process: Ctrl-C is the driver's to handle, and warnings are not the user's.
+
+    Ctrl-C reaches every process of the terminal's group. A worker interrupted
+    mid-import (or mid-analysis) could otherwise turn the half-imported module
+    into a false error record (``NameError``) before the driver stops it; the
+    driver stops the workers itself (:func:`_stop_workers`).
+    """
+    import signal
+    import warnings
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    warnings.simplefilter("ignore")
+
+
+def _stop_workers(pool) -> None:
+    """End a pool now: no new videos start, the running ones are terminated (a result not yet
+    renamed into place is lost whole, never half-written)."""
+    import multiprocessing
+
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in multiprocessing.active_children():
+        process.terminate()
+    for process in multiprocessing.active_children():
+        process.join(timeout=5)
 
 
 @contextlib.contextmanager

@@ -19,6 +19,10 @@ cautions only.
 
 ``sets.csv`` — one row per video (error entries included, with the reason).
 
+In both CSV files a cell that a spreadsheet would run as a formula (starting
+with ``= + - @``) gets a leading apostrophe, and a file name whose bytes are
+not UTF-8 shows them as U+FFFD (:func:`formcheck.io.files.spreadsheet_safe`).
+
 ``index.html`` — the roster, then per client the worst reps (links to the
 annotated clip at the rep's time and a still of its worst moment), every set
 with links to its files, and the error entries. Names are HTML-escaped and
@@ -39,7 +43,7 @@ from urllib.parse import quote
 from formcheck.analysis.report import Report
 from formcheck.errors import InputError
 from formcheck.faults import Fault
-from formcheck.io.files import write_text_atomic
+from formcheck.io.files import printable, spreadsheet_safe, write_text_atomic
 
 #: Worst reps listed per client in the index.
 WORST_REPS_PER_CLIENT = 5
@@ -180,7 +184,7 @@ def roster_csv(clients: list[ClientSummary]) -> str:
         ]
         for code in codes:
             row += [c.codes[code]["fault"], c.codes[code]["caution"], f"{c.code_reps[code] / c.reps:.3f}" if c.reps else ""]
-        writer.writerow(row)
+        writer.writerow([spreadsheet_safe(cell) for cell in row])
     return buffer.getvalue()
 
 
@@ -196,12 +200,12 @@ def sets_csv(records: list[dict]) -> str:
     writer.writerow(SETS_COLUMNS)
     for r in records:
         s = r.get("summary") or {}
-        writer.writerow([
+        writer.writerow([spreadsheet_safe(cell) for cell in (
             r["client"], r["set_id"], r["video"], r.get("date") or "", r.get("date_source") or "", r["status"],
             r.get("error") or "", s.get("exercise", ""), s.get("view", ""), s.get("rep_count", ""),
             s.get("faults", ""), s.get("cautions", ""), int(bool(r.get("landmarks_from_cache"))),
             r.get("seconds", ""), r.get("analysed_at", ""),
-        ])
+        )])
     return buffer.getvalue()
 
 
@@ -219,11 +223,12 @@ small{color:#666}
 
 
 def _e(value) -> str:
-    return html.escape(str(value), quote=True)
+    return html.escape(printable(str(value)), quote=True)
 
 
 def _href(path: str, fragment: str = "") -> str:
-    return _e(quote(path) + fragment)
+    """A link to a file: its exact bytes percent-encoded (a name that is not UTF-8 still opens)."""
+    return _e(quote(os.fsencode(path)) + fragment)
 
 
 def index_html(out: Path, records: list[dict], clients: list[ClientSummary], reports: dict[str, Report | None]) -> str:

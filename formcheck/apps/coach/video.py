@@ -21,10 +21,11 @@ from pathlib import Path
 
 from formcheck.io.provenance import FORMCHECK_VERSION
 from formcheck.apps.coach.jobs import Job, Settings
+from formcheck.apps.outputs import seal
 from formcheck.errors import FormcheckError, InputError
-from formcheck.io.files import write_text_atomic
+from formcheck.io.files import file_sha256, write_text_atomic
 from formcheck.render.html import write_html_report
-from formcheck.apps.analyze import analyze_video
+from formcheck.apps.analyze import analyze_into
 from formcheck.pose.track import PoseTrack
 from formcheck.io.video import read_frames
 
@@ -72,7 +73,7 @@ def process_video(job: Job, settings: Settings, progress=None) -> dict:
         track = _cached_track(Path(settings.cache), record["source"]["sha256"], job, staging)
         with warnings.catch_warnings():  # numpy all-NaN noise on videos without a person; the record says what went wrong
             warnings.simplefilter("ignore", RuntimeWarning)
-            report = analyze_video(
+            report = analyze_into(  # the staging folder is this video's own: no second one inside it
                 video,
                 staging,
                 exercise=job.exercise,
@@ -81,6 +82,7 @@ def process_video(job: Job, settings: Settings, progress=None) -> dict:
                 html=False,
                 thresholds=settings.thresholds,
                 progress=progress,
+                **({"plate_diameter_m": settings.plate_diameter_m} if settings.plate_diameter_m else {}),
             )
             # The page's key frames depend on the landmarks, not the thresholds: kept beside the tracks.
             write_html_report(staging, video, still_cache=Path(settings.cache) / STILLS_DIR, track=track)
@@ -104,6 +106,7 @@ def process_video(job: Job, settings: Settings, progress=None) -> dict:
     record["seconds"] = round(time.perf_counter() - started, 3)
     record["analysed_at"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     write_text_atomic(staging / RECORD_NAME, json.dumps(record, indent=2, allow_nan=False) + "\n")
+    seal(staging)  # the folder is one output set: `formcheck report` may rewrite its page
     publish(staging, out / job.set_id, out / WORK_DIR)
     return record
 
@@ -140,15 +143,6 @@ def _summary(report) -> dict:
         "faults": severities.get("fault", 0),
         "cautions": severities.get("caution", 0),
     }
-
-
-def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    """SHA-256 of a file's content, read in chunks (phone videos are large)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def recorded_date(video: Path, stat: os.stat_result) -> tuple[str, str]:
@@ -248,6 +242,7 @@ def error_record(job: Job, settings: Settings, reason: str) -> dict:
     record = {**_base_record(job, settings), "status": "error", "error": reason, "seconds": 0.0}
     record["analysed_at"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     write_text_atomic(staging / RECORD_NAME, json.dumps(record, indent=2) + "\n")
+    seal(staging)
     publish(staging, out / job.set_id, out / WORK_DIR)
     return record
 

@@ -11,7 +11,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from formcheck.apps.common import guarded
+from formcheck.apps.common import PLATE_DIAMETER_HELP, Parser, guarded, plate_diameter_kwargs, plate_diameter_option, plural
 from formcheck.apps.live.display import Window, display_problem
 from formcheck.apps.live.recorder import SessionRecorder
 from formcheck.apps.live.result import LiveResult
@@ -19,8 +19,10 @@ from formcheck.apps.live.session import LiveOptions, LiveSession
 from formcheck.apps.live.voice import Voice
 from formcheck.errors import InputError, NoPersonError
 from formcheck.exercises import exercise_choices
-from formcheck.io.camera import CameraSource, LatestFrameSource, PacedFileSource
-from formcheck.pose.estimator import MODEL_FILE, PoseEstimator, PoseOptions, native_stderr_silenced
+from formcheck.apps.outputs import check_output_folder
+from formcheck.io.camera import CameraSource, LatestFrameSource, PacedFileSource, check_camera_index
+from formcheck.io.files import printable, require_file
+from formcheck.pose.estimator import MODEL_FILE, LifterFollower, PoseOptions, native_stderr_silenced
 
 #: ``formcheck live``'s description.
 DESCRIPTION = (
@@ -45,6 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="save the annotated session and report.json, angles.csv, landmarks.npz (as analyze does)",
     )
     parser.add_argument("--headless", action="store_true", help="no window: print reps and cues to the terminal")
+    parser.add_argument("--plate-diameter", type=plate_diameter_option, metavar="MM", help=PLATE_DIAMETER_HELP)
     parser.add_argument(
         "--no-pace", action="store_true",
         help="with --source VIDEO: hand over every frame as soon as the last is done instead of at the "
@@ -52,8 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--one-person", action="store_true",
-        help="look for one person only: ≈ 7 ms faster per frame, for slow machines (borderline verdicts "
-        "may then differ from analyze's)",
+        help="when choosing whom to follow, look for one person only (slightly faster; a bystander may be "
+        "taken for the lifter)",
     )
 
 
@@ -65,9 +68,11 @@ def run(args: argparse.Namespace) -> int:
         record_dir=Path(args.record) if args.record else None,
         pace=not args.no_pace,
         pose=replace(PoseOptions(), num_poses=1) if args.one_person else PoseOptions(),
+        **plate_diameter_kwargs(args),
     )
     if args.no_pace and not args.source:
         raise InputError("--no-pace only applies to --source VIDEO")
+    check_sources(args)  # before the pose model loads or a camera opens
     if not args.headless:
         problem = display_problem()
         if problem is not None:
@@ -78,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     def warn(message: str) -> None:
         print(f"formcheck: warning: {message}", file=sys.stderr, flush=True)
 
-    estimator = PoseEstimator(options.pose)
+    estimator = LifterFollower(options.pose)
     source = voice = recorder = display = session = None
     label = "the camera"
     try:
@@ -120,10 +125,24 @@ def run(args: argparse.Namespace) -> int:
     print(result.summary())
     if recorder is not None:
         _finish_recording(recorder, result, label, options)
-        print(f"Recorded session in {recorder.out_dir}{os.sep} (report: {result.report.rep_count} reps)")
+        print(f"Recorded session in {printable(recorder.out_dir)}{os.sep} "
+              f"(report: {plural(result.report.rep_count, 'rep')})")
     if not result.person_seen and result.processed:
         raise NoPersonError(f"no person was seen in {label}")
     return 0
+
+
+def check_sources(args: argparse.Namespace) -> None:
+    """The camera index, the video file and the recording folder, checked before anything opens them."""
+    if args.source is None:
+        try:
+            check_camera_index(args.camera if args.camera is not None else 0)
+        except InputError as exc:
+            raise InputError(f"{exc}: plug one in, choose another with --camera N, or use --source VIDEO") from None
+    elif "://" not in args.source:
+        require_file(Path(args.source), "video file")
+    if args.record:
+        check_output_folder(args.record)
 
 
 def _finish_recording(
@@ -138,7 +157,8 @@ def _finish_recording(
         notes.append(problem)
     meta = {"source": label, "live": True, "frames_dropped": result.dropped,
             "model": MODEL_FILE, "num_poses": options.pose.num_poses, "max_side": options.pose.max_side}
-    result.report = recorder.finish(options.exercise, meta, notes, {"source": label, **result.to_dict()})
+    result.report = recorder.finish(options.exercise, meta, notes, {"source": label, **result.to_dict()},
+                                    plate_diameter_m=options.plate_diameter_m)
 
 
 def _open_source(args, options: LiveOptions) -> tuple[LatestFrameSource, str, float]:
@@ -163,7 +183,7 @@ def _open_source(args, options: LiveOptions) -> tuple[LatestFrameSource, str, fl
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m formcheck.apps.live`` (same as ``formcheck live``)."""
-    parser = argparse.ArgumentParser(prog="formcheck live", description=DESCRIPTION)
+    parser = Parser(prog="formcheck live", description=DESCRIPTION)
     add_arguments(parser)
     args = parser.parse_args(argv)
     return guarded(lambda: run(args))

@@ -1,4 +1,9 @@
-"""``formcheck live --record``: the annotated frames and, at the end, the report files."""
+"""``formcheck live --record``: the annotated frames and, at the end, the report files.
+
+The recording is one output set (:mod:`formcheck.apps.outputs`): written into a
+staging folder beside the recording folder and swapped in whole at the end, so
+a session that fails before it has anything to keep leaves the folder as it was.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,11 @@ import numpy as np
 from formcheck.analysis.offline import AnalysisOptions, analyze_track
 from formcheck.analysis.report import Report
 from formcheck.apps.analyze import OutputPaths
-from formcheck.errors import InputError
+from formcheck.apps.outputs import StagedOutput
 from formcheck.io.files import write_text_atomic
 from formcheck.io.writer import VideoWriter
+from formcheck.measure.bar import DEFAULT_PLATE_DIAMETER_M
+from formcheck.pose.plate.finder import with_plate_path
 from formcheck.pose.track import PoseFrame, PoseTrack
 
 #: Written beside report.json by ``--record``: the reps as counted and cued live.
@@ -31,12 +38,9 @@ class SessionRecorder:
     """
 
     def __init__(self, out_dir: Path, fps: float) -> None:
-        try:
-            out_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise InputError(f"cannot create the recording folder {out_dir}: {exc.strerror or exc}") from None
-        self.out_dir = out_dir
-        self.paths = OutputPaths.in_dir(out_dir)
+        self._stage = StagedOutput(out_dir).open()  # InputError for a folder that cannot take the recording
+        self.out_dir = self._stage.out
+        self.paths = OutputPaths.in_dir(self._stage.path)
         self.fps = fps if fps and fps > 0 else 30.0
         self.poses: list[PoseFrame] = []
         self.frame_size = (0, 0)
@@ -53,24 +57,33 @@ class SessionRecorder:
         """Mark a stretch with nothing seen (a pause) in the track, without a video frame."""
         self.poses.append(empty)
 
-    def finish(self, exercise: str, meta: dict, notes: list[str], live: dict | None = None) -> Report:
-        """Close the video and write the report files (and ``live.json``); returns the report."""
-        if self._writer is not None:
-            if self._writer.frames_written or self.poses:
-                self._writer.close()
-            else:
-                self._writer.abort()
-        track = PoseTrack.from_frames(self.poses, self.frame_size, meta)
-        report = analyze_track(track, AnalysisOptions(exercise=exercise))
-        report = replace(report, notes=report.notes + tuple(notes))
-        track.save(self.paths.landmarks)
-        if report.frames:
-            report.write_angles_csv(self.paths.angles)
-        report.write_json(self.paths.report)
-        if live is not None:
-            write_text_atomic(self.out_dir / LIVE_JSON, json.dumps(live, indent=2, allow_nan=False) + "\n")
+    def finish(self, exercise: str, meta: dict, notes: list[str], live: dict | None = None,
+               plate_diameter_m: float = DEFAULT_PLATE_DIAMETER_M) -> Report:
+        """Close the video, write the report files (and ``live.json``) and swap the set in; returns the report."""
+        try:
+            if self._writer is not None:
+                if self._writer.frames_written or self.poses:
+                    self._writer.close()
+                else:
+                    self._writer.abort()
+            # The plate's path over the whole session replaces the live (causal) estimates, as offline.
+            track = with_plate_path(PoseTrack.from_frames(self.poses, self.frame_size, meta))
+            report = analyze_track(track, AnalysisOptions(exercise=exercise, plate_diameter_m=plate_diameter_m))
+            report = replace(report, notes=report.notes + tuple(notes))
+            track.save(self.paths.landmarks)
+            if report.frames:
+                report.write_angles_csv(self.paths.angles)
+            report.write_json(self.paths.report)
+            if live is not None:
+                write_text_atomic(self.paths.report.parent / LIVE_JSON, json.dumps(live, indent=2, allow_nan=False) + "\n")
+        except BaseException:
+            self.abort()
+            raise
+        self._stage.commit()
         return report
 
     def abort(self) -> None:
+        """Drop the recording: the folder keeps what it held before."""
         if self._writer is not None:
             self._writer.abort()
+        self._stage.discard()

@@ -56,13 +56,16 @@ from formcheck.apps.live.recorder import SessionRecorder
 from formcheck.apps.live.result import LiveResult, rep_line, spoken_cue
 from formcheck.apps.live.voice import Voice
 from formcheck.io.camera import LatestFrameSource, PacedFileSource
-from formcheck.pose.estimator import PoseEstimator, PoseOptions
-from formcheck.pose.lifter import LifterSelector
+from formcheck.pose.estimator import LifterFollower, PoseOptions
+from formcheck.measure.bar import DEFAULT_PLATE_DIAMETER_M
+from formcheck.pose.plate.finder import PlateFinder
 from formcheck.pose.track import PoseFrame
 from formcheck.render.annotators import Banner, BannerAnnotator, LiveExtras, LiveExtrasAnnotator, LiveStateAnnotator
 
 #: Frames larger than this (longest side) are shrunk for display and recording.
 DISPLAY_MAX_SIDE = 960
+#: Exercises for which the barbell's plate is looked for (a few ms per frame).
+PLATE_EXERCISES = ("auto", "deadlift")
 
 
 
@@ -90,6 +93,8 @@ class LiveOptions:
         enough to flip a borderline verdict.
     display_max_side : int
         Longest side of the window and of the recorded video.
+    plate_diameter_m : float
+        The barbell's plates (scale of the bar's speed), looked for in ``PLATE_EXERCISES``.
     """
 
     exercise: str = "auto"
@@ -98,6 +103,7 @@ class LiveOptions:
     pace: bool = True
     pose: PoseOptions = PoseOptions()
     display_max_side: int = DISPLAY_MAX_SIDE
+    plate_diameter_m: float = DEFAULT_PLATE_DIAMETER_M
 
 
 
@@ -109,7 +115,7 @@ class LiveSession:
     source : LatestFrameSource
         Already started (camera or paced file).
     options : LiveOptions
-    estimator : PoseEstimator
+    estimator : LifterFollower
     display : Display, optional
         None runs headless.
     voice : Voice, optional
@@ -124,7 +130,7 @@ class LiveSession:
         self,
         source: LatestFrameSource,
         options: LiveOptions,
-        estimator: PoseEstimator,
+        estimator: LifterFollower,
         *,
         display: Display | None = None,
         voice: Voice | None = None,
@@ -140,10 +146,10 @@ class LiveSession:
         self.recorder = recorder
         self.say = say
         self.fps = fps if fps and fps > 0 else 30.0
-        self.analyzer = StreamingAnalyzer(options.exercise)
+        self.analyzer = StreamingAnalyzer(options.exercise, plate_diameter_m=options.plate_diameter_m)
+        self._plates = PlateFinder() if options.exercise in PLATE_EXERCISES else None
         self.framing = FramingCheck()
         self.result = LiveResult(exercise=options.exercise)
-        self._selector: LifterSelector | None = None
         self.overlay = LiveStateAnnotator()  # keeps the last rep's cue banner for a few seconds
         self._latencies: list[float] = []
         self._done_at: deque[float] = deque()  # monotonic times of recent frames, for fps
@@ -205,9 +211,9 @@ class LiveSession:
         started = time.monotonic()
         t = self._clock(captured_at)
         size = (frame.shape[1], frame.shape[0])
-        if self._selector is None:
-            self._selector = LifterSelector(size)
-        pose = self._selector.choose(self.estimator.detect(frame, t)) or PoseFrame.empty(t)
+        pose = self.estimator.follow(frame, t)
+        if self._plates is not None:
+            pose = self._plates(frame, pose)  # the barbell's near plate (formcheck.pose.plate)
         posed = time.monotonic()
         if self._resumed:
             # Nothing was seen while paused: say so, so that no rep is stitched
@@ -291,8 +297,7 @@ class LiveSession:
         if command == "reset":
             self.analyzer.reset()
             self.framing.reset()
-            if self._selector is not None:
-                self._selector.reset()
+            self.estimator.reset()
             self.overlay.reset()
             self._guidance_said = (None, -1e9)
             self._ready_at = None

@@ -46,6 +46,8 @@ class Context:
     cache : dict
         Key poses and arrays a builder computes once and reuses (start
         positions, the bar path, the arm targets).
+    finish : str
+        How the set ends (``MotionParams.finish``; the deadlift reads it).
     """
 
     dims: bm.BodyDims
@@ -57,6 +59,7 @@ class Context:
     rep_scale: np.ndarray
     rng: np.random.Generator
     cache: dict = field(default_factory=dict)
+    finish: str = "stand_up"
 
     def sev(self, rep: int, code: str) -> float:
         """Severity of fault ``code`` in rep ``rep`` (0 outside the reps, e.g. during set-up)."""

@@ -1,7 +1,9 @@
 """The conventional deadlift's joint-angle curves: from the floor, with the start pose solved for the bar.
 
 The set starts standing, gets down to the bar and sets; each rep is pull →
-lockout → lower → reset on the floor. The start pose puts straight arms on a
+lockout → lower → reset on the floor. After the last rep the lifter lets go
+of the bar and stands up (``finish="stand_up"``, not a rep) or stays set at
+the bar (``"stay_down"``). The start pose puts straight arms on a
 bar resting on the plates (:func:`_solve_pelvis_for_reach`), and the hands
 follow the bar line over the mid-foot. Faults: ``lumbar_flexion``,
 ``squatted_start`` (hips too low at the start), ``hips_rise_early`` (knees
@@ -44,8 +46,11 @@ class DeadliftBuilder(Builder):
                 Segment("descent", desc * T * rep_time[r, 0], "deadlift:descent", r),
                 Segment("bottom", max(pause_b * T * rep_time[r, 1], 1e-3), "deadlift:bottom", r),
             ]
-        segs += [Segment("setup", 1.3 * T, "deadlift:stand_up", reps - 1),
-                 Segment("setup", 0.6, "deadlift:rest")]
+        if ctx.finish == "stay_down":  # stays set at the bar, hands on it
+            segs.append(Segment("setup", 1.9, "deadlift:set", reps - 1))
+        else:  # lets go of the bar on the floor and stands up: not a rep
+            segs += [Segment("setup", 1.3 * T, "deadlift:stand_up", reps - 1),
+                     Segment("setup", 0.6, "deadlift:rest")]
         return segs
 
     def top(self, ctx, rep):
@@ -89,8 +94,12 @@ class DeadliftBuilder(Builder):
             values = lerp(stand, start, prog, CHANNELS)
             reach_w = min_jerk(u)
             attached = u >= 1.0 - 1e-9
-        elif kind in ("set", "bottom"):
+        elif kind == "set":
             values = start
+        elif kind == "bottom":  # the reset on the floor: into the next rep's start position
+            values = start
+            if 0 <= seg.rep < len(ctx.rep_sev) - 1:
+                values = lerp(start, self.bottom(ctx, seg.rep + 1), min_jerk(u), CHANNELS)
         elif kind == "ascent":
             knee_end = 0.7 - 0.35 * hre
             hip_start = 0.12 + 0.35 * hre
