@@ -18,7 +18,7 @@ always hidden by the near one) and frame, one code:
     the landmark lies outside the picture (a guess by construction);
 ``BEHIND_PLATE`` (3)
     inside the disc of the plate followed in that frame (when a plate is
-    followed: ``PoseTrack.plate_xy``, ``plate_radius``).
+    followed: ``PoseTrack.plate``).
 
 Hidden by another person is not told apart: the track keeps the lifter
 only, and the model's visibility drops for a joint another person covers.
@@ -99,10 +99,7 @@ def joint_status(status: np.ndarray, visibility: np.ndarray, joint: str) -> np.n
 
 def seen_signals(track: PoseTrack) -> dict[str, np.ndarray]:
     """``<joint>_seen`` per frame for the checks: the code of :func:`joint_status` (0 = seen)."""
-    status = landmark_status(
-        track.xy, track.visibility, track.frame_size,
-        getattr(track, "plate_xy", None), getattr(track, "plate_radius", None),
-    )
+    status = landmark_status(track.xy, track.visibility, track.frame_size, track.plate[:, :2], track.plate[:, 2])
     return {f"{joint}_seen": joint_status(status, track.visibility, joint).astype(np.float64) for joint in JOINTS}
 
 
