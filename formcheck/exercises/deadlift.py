@@ -55,7 +55,8 @@ from formcheck.exercises.base import (
     sustained_min,
     value_at,
 )
-from formcheck.faults.core import Check, Fault, RepContext, Threshold
+from formcheck.faults.core import Check, Fault, NotJudged, RepContext, Threshold
+from formcheck.measure.occlusion import hidden_reason
 from formcheck.faults.spine import LOCKOUT_HYPEREXTENSION, LUMBAR_FLEXION
 from formcheck.measure.bar import rep_bar_metrics
 from formcheck.reps import RepRule
@@ -63,6 +64,9 @@ from formcheck.spine import PLACED_HIP
 
 LOCKOUT_HIP_FLEXION_DEG = 15.0
 SQUATTED_THIGH_MAX_DEG = 20.0
+#: The hips start low when at most this many plate radii above the plate's centre (the hip
+#: landmark reads high: rendered squatted starts 1.5–2.0 against 1.1–1.35 true, good ones 1.4–2.6).
+SQUATTED_HIP_RADII = 1.75
 FLOOR_HIP_FLEXION_DEG = 105.0
 #: A position fault must last this long to count (seconds).
 HOLD_S = 0.15
@@ -166,12 +170,33 @@ def check_hips_rise_early(ctx: RepContext) -> Fault | None:
     )
 
 
-def check_squatted_start(ctx: RepContext) -> Fault | None:
+def check_squatted_start(ctx: RepContext) -> Fault | NotJudged | None:
+    """Value: the trunk's lean from vertical at the start of the pull, judged only
+    when the hips start low.
+
+    "Low" is read from what is seen: where the near plate is followed, the
+    hips' height above its centre (``SQUATTED_HIP_RADII`` plate radii or less;
+    rendered good starts sit at 2.0–2.2, squatted ones at 1.0–1.35); without
+    the plate, the thigh within ``SQUATTED_THIGH_MAX_DEG`` of horizontal, and
+    only where the knees were seen (a knee landmark behind a plate is a guess
+    that can read a good start as a squat).
+    """
     start = pull_start(ctx)
-    thigh = value_at(ctx.signals["thigh_angle"], start)
     trunk = value_at(ctx.signals["trunk_inclination"], start)
-    if not np.isfinite(thigh) or thigh > SQUATTED_THIGH_MAX_DEG or not trunk >= MIN_START_LEAN_DEG:
-        return None  # hips clearly above the knees, or no believable floor position (arms can't reach)
+    frames = np.arange(max(ctx.rep.start, start - 2), start + 1)
+    hips = np.asarray(ctx.signals.get("hip_above_plate", np.full(len(ctx.time_s), np.nan)), np.float64)[frames]
+    if np.isfinite(hips).any():
+        if float(np.nanmedian(hips)) > SQUATTED_HIP_RADII:
+            return None
+    else:
+        hidden = hidden_reason(ctx.signals, ("knee",), frames)
+        if hidden is not None:
+            return NotJudged(f"{hidden} at the start of the pull")
+        thigh = value_at(ctx.signals["thigh_angle"], start)
+        if not np.isfinite(thigh) or thigh > SQUATTED_THIGH_MAX_DEG:
+            return None
+    if not trunk >= MIN_START_LEAN_DEG:
+        return None  # no believable floor position (arms can't reach)
     return ctx.make_fault(
         "squatted_start",
         trunk,

@@ -11,7 +11,8 @@ import dataclasses
 
 import numpy as np
 
-from formcheck.faults.core import Check, Fault, RepContext, Threshold
+from formcheck.faults.core import Check, Fault, NotJudged, RepContext, Threshold
+from formcheck.measure.occlusion import OUT_OF_FRAME, plate_covers
 from formcheck.measure.held import sustained_max
 from formcheck.spine import LOADED_LEAN_DEG, SpineEstimate, rep_summary, spine_hold_frames
 
@@ -77,7 +78,7 @@ def check_lumbar_flexion(ctx: RepContext) -> Fault | None:
     )
 
 
-def check_lockout_hyperextension(ctx: RepContext) -> Fault | None:
+def check_lockout_hyperextension(ctx: RepContext) -> Fault | NotJudged | None:
     """Deadlift: leaning back and over-arching the lower back at lockout.
 
     With the hips and knees straight, a lean behind vertical comes mostly from
@@ -88,15 +89,43 @@ def check_lockout_hyperextension(ctx: RepContext) -> Fault | None:
     not graded: at lockout the bar and plates sit at the hips, and on rendered
     lifters that alone moved the kink by ≈ 10° from the walk-in standing
     reference.
+
+    Where the near plate may cover the hips at the top
+    (:func:`formcheck.measure.occlusion.plate_covers`), the pose model's hip is
+    a guess that sits on the plate and can make an upright lifter lean 20°
+    back. The lean is then judged only on frames where the back's outline was
+    seen, as the smaller lean back of the model's hip and the hip placed from
+    the outline (``SpineEstimate.lean_deg``), and only where the two agree
+    within ``MAX_HIP_DISAGREEMENT_DEG`` (rendered phones on the floor: the
+    placed hip read 28° forward to 13° back for an upright lifter); otherwise
+    the check is not judged. Shoulders or hips
+    outside the picture at the top are not judged either.
     """
     spine, ok = _spine_ctx(ctx)
     if spine is None:
         return None
     lean = np.asarray(ctx.signals["trunk_inclination"], np.float64)
-    # The lean needs no outline, so frames where only the load at the hips hides it count too.
-    hidden = np.flatnonzero(spine.load_at_hips) if spine.load_at_hips is not None else np.zeros(0, int)
-    window = np.union1d(ok, hidden[(hidden >= ctx.rep.start) & (hidden < ctx.rep.end)])
-    frames = _frames_in(ctx, window[np.isfinite(lean[window])], "ascent", "lockout", "descent")
+    rep_frames = np.arange(ctx.rep.start, min(ctx.rep.end, len(lean)))
+    top = _frames_in(ctx, rep_frames[np.abs(lean[rep_frames]) < UPRIGHT_DEG], "ascent", "lockout", "descent")
+    outside = _outside_share(ctx.signals, top)
+    if outside > MAX_OUTSIDE_SHARE:
+        return NotJudged("the shoulders or hips were outside the picture at lockout")
+    if plate_covers(ctx.signals, "hip", top):
+        placed = spine.lean_deg if spine.lean_deg is not None else np.full(len(lean), np.nan)
+        both = ok[np.isfinite(placed[ok]) & np.isfinite(lean[ok])]
+        frames = _frames_in(ctx, both, "ascent", "lockout", "descent")
+        if len(frames) == 0:
+            return NotJudged("the plate hid the hips at lockout")
+        if float(np.median(np.abs(placed[frames] - lean[frames]))) > MAX_HIP_DISAGREEMENT_DEG:
+            return NotJudged("the plate hid the hips at lockout (the hip could not be placed)")
+        # Of two estimates of a hidden hip, the one that leans back less: a guess never raises an alarm.
+        lean, source = np.fmax(lean, placed), " (the plate hid the hip; the lean is the smaller of two estimates)"
+    else:
+        # The lean needs no outline, so frames where only the load at the hips hides it count too.
+        hidden = np.flatnonzero(spine.load_at_hips) if spine.load_at_hips is not None else np.zeros(0, int)
+        window = np.union1d(ok, hidden[(hidden >= ctx.rep.start) & (hidden < ctx.rep.end)])
+        frames = _frames_in(ctx, window[np.isfinite(lean[window])], "ascent", "lockout", "descent")
+        source = ""
     frames = frames[lean[frames] < 0]
     hold = spine_hold_frames(ctx.time_s)
     lean_back, _ = sustained_max(-lean, frames, hold)
@@ -107,9 +136,25 @@ def check_lockout_hyperextension(ctx: RepContext) -> Fault | None:
     return _grade(
         ctx, spine, "lockout_hyperextension", lean_back, frames,
         cue="Finish tall: squeeze your glutes and stop when you are straight, don't lean back.",
-        message=f"at lockout you leaned back {lean_back:.0f}° behind vertical{arched}",
+        message=f"at lockout you leaned back {lean_back:.0f}° behind vertical{arched}{source}",
         confidence=float(np.median(spine.confidence[ok])) if len(ok) else 0.0,
     )
+
+
+#: Top-of-the-rep frames for the lockout: the trunk within this of vertical (deg).
+UPRIGHT_DEG = 25.0
+#: Two estimates of a hip the plate hides that differ more than this (median, deg) are not graded.
+MAX_HIP_DISAGREEMENT_DEG = 8.0
+#: Share of those frames with shoulders or hips outside the picture above which the lockout is not judged.
+MAX_OUTSIDE_SHARE = 0.4
+
+
+def _outside_share(signals, frames: np.ndarray) -> float:
+    """Share of ``frames`` where the shoulders or the hips were outside the picture."""
+    if len(frames) == 0 or "shoulder_seen" not in signals:
+        return 0.0
+    codes = np.stack([np.asarray(signals[f"{j}_seen"])[frames] for j in ("shoulder", "hip")])
+    return float(np.mean((codes == OUT_OF_FRAME).any(axis=0)))
 
 
 def _descent_start_level(ctx: RepContext, spine: SpineEstimate, ok: np.ndarray) -> float:

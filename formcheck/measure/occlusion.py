@@ -98,9 +98,65 @@ def joint_status(status: np.ndarray, visibility: np.ndarray, joint: str) -> np.n
 
 
 def seen_signals(track: PoseTrack) -> dict[str, np.ndarray]:
-    """``<joint>_seen`` per frame for the checks: the code of :func:`joint_status` (0 = seen)."""
+    """``<joint>_seen`` per frame for the checks: the code of :func:`joint_status` (0 = seen),
+    and ``<joint>_from_plate`` for the hips and knees (:func:`plate_distance`)."""
     status = landmark_status(track.xy, track.visibility, track.frame_size, track.plate[:, :2], track.plate[:, 2])
-    return {f"{joint}_seen": joint_status(status, track.visibility, joint).astype(np.float64) for joint in JOINTS}
+    out = {f"{joint}_seen": joint_status(status, track.visibility, joint).astype(np.float64) for joint in JOINTS}
+    for joint in PLATE_JOINTS:
+        out[f"{joint}_from_plate"] = plate_distance(track.xy, track.plate, joint)
+    out["hip_above_plate"] = height_above_plate(track.xy, track.plate, "hip")
+    return out
+
+
+def height_above_plate(xy: np.ndarray, plate: np.ndarray, joint: str) -> np.ndarray:
+    """Per frame, how far the midpoint of ``joint``'s pair is above the followed
+    plate's centre, in plate radii (NaN where no plate is followed): visible
+    evidence of the start position when the plate hides the knees.
+
+    >>> xy = np.full((1, 33, 2), 0.0); xy[0, [23, 24]] = (100.0, 60.0)
+    >>> height_above_plate(xy, np.array([[100.0, 100.0, 20.0, 0.9]]), "hip").tolist()
+    [2.0]
+    """
+    left, right = lm.PAIRS[joint]
+    plate = np.asarray(plate, np.float64)
+    y = np.asarray(xy, np.float64)[:, [left, right], 1].mean(axis=1)
+    with np.errstate(invalid="ignore"):
+        return (plate[:, 1] - y) / plate[:, 2]
+
+
+#: Joints a plate covers in a side view (hips at lockout, knees at the floor).
+PLATE_JOINTS = ("hip", "knee")
+#: A joint whose landmark lies within this many plate radii of the plate's centre
+#: may be behind it: the model's guess of a hidden joint slides onto and around
+#: the disc (rendered deadlifts, hips truly behind the plate at lockout: the
+#: landmark sat 0.9–1.1 radii from the centre, half the frames outside the disc).
+COVERED_RADII = 1.5
+
+
+def plate_distance(xy: np.ndarray, plate: np.ndarray, joint: str) -> np.ndarray:
+    """Per frame, the distance of the nearer landmark of ``joint``'s pair from the
+    followed plate's centre, in plate radii (NaN where no plate is followed).
+
+    >>> xy = np.full((1, 33, 2), 500.0); xy[0, 23] = (110.0, 100.0)
+    >>> plate_distance(xy, np.array([[100.0, 100.0, 20.0, 0.9]]), "hip").round(2).tolist()
+    [0.5]
+    """
+    left, right = lm.PAIRS[joint]
+    plate = np.asarray(plate, np.float64)
+    with np.errstate(invalid="ignore"):
+        d = np.linalg.norm(np.asarray(xy, np.float64)[:, [left, right]] - plate[:, None, :2], axis=-1)
+        return np.fmin(d[:, 0], d[:, 1]) / plate[:, 2]
+
+
+def plate_covers(signals, joint: str, frames: np.ndarray) -> bool:
+    """Whether the plate may hide ``joint`` over ``frames``: where the plate is
+    followed on them, the joint's landmark was mostly within ``COVERED_RADII``."""
+    key = f"{joint}_from_plate"
+    if key not in signals or len(frames) == 0:
+        return False
+    d = np.asarray(signals[key], np.float64)[np.asarray(frames, int)]
+    d = d[np.isfinite(d)]
+    return bool(len(d)) and float(np.median(d)) < COVERED_RADII
 
 
 def hidden_reason(signals, joints: tuple[str, ...], frames: np.ndarray, min_share: float = 0.6) -> str | None:

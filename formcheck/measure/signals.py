@@ -47,7 +47,7 @@ import warnings
 
 import numpy as np
 
-from formcheck.measure.occlusion import JOINTS, seen_signals
+from formcheck.measure.occlusion import JOINTS, PLATE_JOINTS, seen_signals
 from formcheck.pose import landmarks as lm
 from formcheck.pose.track import PoseTrack
 
@@ -62,6 +62,8 @@ UNITS = {
     "knee_in_left": "leg_lengths", "knee_in_right": "leg_lengths", "hip_shift": "stance_widths",
     "thigh_drop": "deg", "heel_lift": "leg_lengths",
     **{f"{joint}_seen": "code" for joint in JOINTS},  # 0 seen, 1 not visible, 2 outside the picture, 3 behind the plate
+    **{f"{joint}_from_plate": "plate_radii" for joint in PLATE_JOINTS},  # distance from the followed plate's centre
+    "hip_above_plate": "plate_radii",  # height of the hips above the plate's centre
 }
 
 
