@@ -264,10 +264,11 @@ def test_shallow_squats_are_scored_as_detections_and_deep_ones_as_clean_reps(squ
         assert v["value"] == pytest.approx(rep.truth_measures["thigh_above_parallel_deg"], abs=5.0)
     stats = sc.check_stats([shallow, deep])
     depth = stats[("squat", "shallow_depth")]
-    assert depth.positives == 2 and depth.clean == 2
+    # A clean rep counts as clean whether judged or withheld (its hips hidden at the bottom, say).
+    assert depth.positives == 2 and depth.clean + depth.clean_withheld == 2
     assert depth.found == sum(r.checks["shallow_depth"]["severity"] in sc.ALARMS for r in shallow.reps)
     assert depth.caution + depth.fault == sum(r.checks["shallow_depth"]["severity"] in sc.ALARMS for r in deep.reps)
-    assert len(depth.value_errors) == 4
+    assert len(depth.value_errors) == 4 - depth.clean_withheld - depth.positives_withheld
     assert stats[("squat", "knee_valgus")].clean_withheld == 2  # front-view check, withheld in a side view
     assert "front" in stats[("squat", "knee_valgus")].main_reason()
 

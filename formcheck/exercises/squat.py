@@ -52,8 +52,9 @@ from formcheck.exercises.base import (
     sustained_max,
     value_at,
 )
-from formcheck.faults.core import Check, Fault, RepContext, Threshold
+from formcheck.faults.core import Check, Fault, NotJudged, RepContext, Threshold
 from formcheck.faults.spine import BUTT_WINK, LUMBAR_HYPEREXTENSION
+from formcheck.measure.occlusion import hidden_reason
 from formcheck.reps import RepRule
 
 PARALLEL_DROP_LEG_LENGTHS = 0.45
@@ -70,6 +71,34 @@ HOLD_S = 0.15
 MIN_SEEN_SHARE = 0.6
 #: Leg length assumed when the pose model gave none (metres).
 TYPICAL_LEG_LENGTH_M = 0.85
+#: Feet that travel further than this during a rep (leg lengths, horizontally) are not a
+#: squatter's: on rendered squats the followed feet moved at most 0.24 leg lengths in any
+#: rep, and 1.2–2.3 where the track had jumped to a person walking past.
+MAX_FEET_TRAVEL = 0.5
+#: Depth is read from vertical image distances only when the thigh at the deepest moment is
+#: seen at least this share of its full length: shorter, it points at (or away from) the
+#: camera and the reading is perspective (rendered squats: every reading off by more than
+#: 15° had the thigh seen at 0.13–0.55 of its length).
+MIN_THIGH_SEEN_LENGTH = 0.6
+
+
+def lost_lifter(ctx: RepContext) -> NotJudged | None:
+    """Withhold when the feet followed through the rep walked: the track left the lifter.
+
+    >>> import numpy as np
+    >>> from formcheck.reps import Rep
+    >>> rep = Rep(index=1, start=0, bottom=5, end=10, phases={})
+    >>> ctx = RepContext(rep=rep, time_s=np.arange(10) / 30, signals={"feet_x": np.linspace(0, 1.5, 10)},
+    ...                  view="side", thresholds={})
+    >>> lost_lifter(ctx).reason
+    'the person followed walked during this rep (someone else crossed the picture)'
+    >>> lost_lifter(RepContext(rep=rep, time_s=ctx.time_s, signals={"feet_x": np.zeros(10)}, view="side", thresholds={}))
+    """
+    feet = np.asarray(ctx.signals.get("feet_x", ()), np.float64)[ctx.rep.start : ctx.rep.end]
+    feet = feet[np.isfinite(feet)]
+    if len(feet) and float(np.ptp(feet)) > MAX_FEET_TRAVEL:
+        return NotJudged("the person followed walked during this rep (someone else crossed the picture)")
+    return None
 
 
 def depth(signals) -> np.ndarray:
@@ -100,14 +129,25 @@ def depth_angle(ctx: RepContext) -> np.ndarray:
     return np.asarray(ctx.signals["thigh_drop"], np.float64)
 
 
-def check_shallow_depth(ctx: RepContext) -> Fault | None:
+def check_shallow_depth(ctx: RepContext) -> Fault | NotJudged | None:
+    lost = lost_lifter(ctx)
+    if lost:
+        return lost
     thigh = depth_angle(ctx)
     bottom = ctx.phase("bottom")
     window = thigh[bottom]
     if not np.isfinite(window).any():
         return None
+    hidden = hidden_reason(ctx.signals, ("hip", "knee"), np.arange(bottom.start, bottom.stop))
+    if hidden:
+        return NotJudged(f"depth: {hidden} at the bottom")
     # The deepest moment of the rep is when the thigh is lowest.
-    deepest = float(np.nanmin(window))
+    at = bottom.start + int(np.nanargmin(window))
+    deepest = float(window[at - bottom.start])
+    seen_length = float(np.asarray(ctx.signals.get("thigh_length", np.ones(len(thigh))), np.float64)[at])
+    if seen_length < MIN_THIGH_SEEN_LENGTH:
+        return NotJudged(f"depth: at the bottom the thigh pointed toward the camera (seen at {seen_length:.0%} "
+                         "of its length); film from the side")
     return ctx.make_fault(
         "shallow_depth",
         deepest,
@@ -173,7 +213,10 @@ def _lean_over_shin(ctx: RepContext) -> np.ndarray:
     return np.asarray(ctx.signals["trunk_inclination"], np.float64) - np.asarray(ctx.signals["shin_angle"], np.float64)
 
 
-def check_excessive_forward_lean(ctx: RepContext) -> Fault | None:
+def check_excessive_forward_lean(ctx: RepContext) -> Fault | NotJudged | None:
+    lost = lost_lifter(ctx)
+    if lost:
+        return lost
     lean = _lean_over_shin(ctx)
     frames = finite(lean, _deep_frames(ctx))
     standing = baseline(ctx, "trunk_inclination") - baseline(ctx, "shin_angle")
@@ -190,18 +233,34 @@ def check_excessive_forward_lean(ctx: RepContext) -> Fault | None:
     )
 
 
-def check_heel_rise(ctx: RepContext) -> Fault | None:
+def check_heel_rise(ctx: RepContext) -> Fault | NotJudged | None:
+    """The heel rises above the toes *and* above where it stood: both must agree.
+
+    Either alone is fooled: a toe landmark drifts down when the knees cover the
+    toes at the bottom (an oblique camera: 4–9 cm of "rise" on rendered flat
+    heels), and a heel landmark alone moves with any sway of the camera.
+    """
     if "heel_lift" not in ctx.signals:
         return None
+    lost = lost_lifter(ctx)
+    if lost:
+        return lost
+    deep = _deep_frames(ctx)
+    hidden = hidden_reason(ctx.signals, ("heel", "foot_index"), deep, MIN_SEEN_SHARE)
+    if hidden:
+        return NotJudged(f"heel rise: {hidden} near the bottom")
     lift = np.asarray(ctx.signals["heel_lift"], np.float64)
     ref = baseline(ctx, "heel_lift")
     if not np.isfinite(ref):
         return None
     hold = hold_frames(ctx.time_s, HOLD_S)
-    deep = _deep_frames(ctx)
     if len(finite(lift, deep)) < MIN_SEEN_SHARE * len(deep):
-        return None  # the feet were hidden or cut off for most of the bottom
-    rise, at = sustained_max(lift - ref, deep, hold)
+        return NotJudged("heel rise: the feet were not seen clearly near the bottom")
+    rise = lift - ref
+    if "heel_height" in ctx.signals:
+        height = np.asarray(ctx.signals["heel_height"], np.float64)
+        rise = np.fmin(rise, height - baseline(ctx, "heel_height"))
+    rise, at = sustained_max(rise, deep, hold)
     if not np.isfinite(rise):
         return None
     value = 100.0 * rise * float(ctx.extra.get("leg_length_m") or TYPICAL_LEG_LENGTH_M)
@@ -230,9 +289,14 @@ def check_knees_forward(ctx: RepContext) -> Fault | None:
     )
 
 
-check_tempo = make_tempo_check(
+_tempo = make_tempo_check(
     depth, "up_down_up", cue="Control the way down: take about two seconds to the bottom.", what="the way down"
 )
+
+
+def check_tempo(ctx: RepContext) -> Fault | NotJudged | None:
+    """The way down was rushed (timed from the hips; withheld when the track left the lifter)."""
+    return lost_lifter(ctx) or _tempo(ctx)
 
 
 def metrics(ctx: RepContext) -> dict[str, float]:

@@ -36,6 +36,21 @@ Feet (side view):
     toward the camera the projected foot is short and its angle meaningless.
     NaN where the foot is barely visible or at the edge of the picture (a foot
     cut off by the frame is guessed by the pose model).
+``heel_height``
+    Height of the (seen) heels in the image, in leg lengths up from the top
+    of the picture's scale (only changes count: a heel that rises moves up;
+    a toe landmark that drifts when the knees hide the toes does not move it).
+
+Who is followed, and how the thigh is seen:
+
+``feet_x``
+    Horizontal position of the mid-ankle, in leg lengths: a squatter's feet
+    stay put, so feet that travel during a rep belong to someone walking
+    (the track jumped to another person).
+``thigh_length``
+    Image length of the hip→knee line over the lifter's full thigh length:
+    well below 1 with the thigh horizontal means it points toward or away
+    from the camera, where vertical image distances are perspective, not depth.
 
 All are judged against the lifter's own standing frames (see the squat
 plug-in): landmark bias, stance and camera angle cancel.
@@ -56,11 +71,13 @@ from formcheck.pose.track import PoseTrack
 MIN_FOOT_VISIBILITY = 0.8
 FOOT_EDGE_MARGIN = 0.03
 
-LANDMARK_SIGNALS = ("knee_in_left", "knee_in_right", "hip_shift", "thigh_drop", "heel_lift",
+LANDMARK_SIGNALS = ("knee_in_left", "knee_in_right", "hip_shift", "thigh_drop", "heel_lift", "heel_height",
+                    "feet_x", "thigh_length",
                     *(f"{joint}_seen" for joint in JOINTS))
 UNITS = {
     "knee_in_left": "leg_lengths", "knee_in_right": "leg_lengths", "hip_shift": "stance_widths",
-    "thigh_drop": "deg", "heel_lift": "leg_lengths",
+    "thigh_drop": "deg", "heel_lift": "leg_lengths", "heel_height": "leg_lengths", "feet_x": "leg_lengths",
+    "thigh_length": "ratio",
     **{f"{joint}_seen": "code" for joint in JOINTS},  # 0 seen, 1 not visible, 2 outside the picture, 3 behind the plate
     **{f"{joint}_from_plate": "plate_radii" for joint in PLATE_JOINTS},  # distance from the followed plate's centre
     "hip_above_plate": "plate_radii",  # height of the hips above the plate's centre
@@ -104,6 +121,8 @@ def landmark_signals(track: PoseTrack) -> dict[str, np.ndarray]:
         warnings.simplefilter("ignore", RuntimeWarning)
         thigh_px = np.nanpercentile(thigh, 90) if np.isfinite(thigh).any() else np.nan
         out["thigh_drop"] = np.degrees(np.arcsin(np.clip((mid_knee[:, 1] - mid_hip[:, 1]) / thigh_px, -1.0, 1.0)))
+        out["thigh_length"] = thigh / thigh_px
+        out["feet_x"] = mid_ankle[:, 0] / leg_px
     feet = [lm.LEFT_HEEL, lm.RIGHT_HEEL, lm.LEFT_FOOT_INDEX, lm.RIGHT_FOOT_INDEX]
     seen = np.asarray(track.visibility, np.float64)[:, feet] >= MIN_FOOT_VISIBILITY
     width, height = (float(v) for v in (track.frame_size or (0, 0)))
@@ -116,5 +135,6 @@ def landmark_signals(track: PoseTrack) -> dict[str, np.ndarray]:
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         out["heel_lift"] = np.nanmedian(toes - heels, axis=1) / leg_px  # image y points down
+        out["heel_height"] = -np.nanmedian(heels, axis=1) / leg_px
     out.update(seen_signals(track))
     return out
