@@ -61,8 +61,8 @@ def _hidden(code: int, frames=BOTTOM) -> np.ndarray:
 
 
 def test_a_shallow_squat_with_hips_and_knees_seen_is_graded():
-    fault = check_shallow_depth(_ctx(thigh_drop=_profile(85.0, 20.0)))
-    assert isinstance(fault, Fault) and fault.severity == "fault" and fault.value == pytest.approx(20.0, abs=0.5)
+    fault = check_shallow_depth(_ctx(thigh_drop=_profile(85.0, 25.0)))
+    assert isinstance(fault, Fault) and fault.severity == "fault" and fault.value == pytest.approx(25.0, abs=0.5)
     assert check_shallow_depth(_ctx()) is None  # below parallel: fine
 
 

@@ -8,7 +8,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from formcheck.faults.core import Check, FaultCheck, RepContext, Threshold
+from formcheck.faults.core import Check, FaultCheck, NotJudged, RepContext, Threshold
 from formcheck.measure.held import finite, hold_frames, sustained_max, sustained_min  # noqa: F401  (the plug-ins import them from here)
 from formcheck.reps import RepRule
 from formcheck.spine import MODEL_HIP, SpineCalibration
@@ -366,6 +366,10 @@ def tempo_metrics(depth: np.ndarray, time_s: np.ndarray, rep, style: str) -> tup
     return movement_time(depth, time_s, rep.start, rep.bottom, full), movement_time(depth, time_s, rep.bottom, rep.end, full)
 
 
+#: A way down shorter than this (s) is a jump of the depth signal (a landmark glitch), not a tempo.
+MIN_TIMED_DOWN_S = 0.12
+
+
 def make_tempo_check(depth_fn: Callable[[Signals], np.ndarray], style: str, cue: str, what: str) -> FaultCheck:
     """A ``tempo`` check: the way down took fewer seconds than the threshold.
 
@@ -377,6 +381,8 @@ def make_tempo_check(depth_fn: Callable[[Signals], np.ndarray], style: str, cue:
         down, up = tempo_metrics(depth_fn(ctx.signals), ctx.time_s, ctx.rep, style)
         if not np.isfinite(down):
             return None
+        if down < MIN_TIMED_DOWN_S:  # no body moves through a whole rep that fast: the depth signal jumped
+            return NotJudged("the way down could not be timed (the pose jumped between frames)")
         span = (ctx.rep.start, ctx.rep.bottom + 1) if style != "down_up" else ctx.rep.phases.get("descent", (ctx.rep.start, ctx.rep.end))
         up_words = f", up {up:.1f} s" if np.isfinite(up) else ""
         return ctx.make_fault(
