@@ -56,7 +56,7 @@ from formcheck.exercises.base import (
     value_at,
 )
 from formcheck.faults.core import Check, Fault, NotJudged, RepContext, Threshold
-from formcheck.measure.occlusion import hidden_reason
+from formcheck.measure.occlusion import hidden_reason, outside_share
 from formcheck.faults.spine import LOCKOUT_HYPEREXTENSION, LUMBAR_FLEXION
 from formcheck.measure.bar import rep_bar_metrics
 from formcheck.reps import RepRule
@@ -68,6 +68,11 @@ SQUATTED_THIGH_MAX_DEG = 20.0
 #: landmark reads high: rendered squatted starts 1.5–2.0 against 1.1–1.35 true, good ones 1.4–2.6).
 SQUATTED_HIP_RADII = 1.75
 FLOOR_HIP_FLEXION_DEG = 105.0
+#: The start of the pull is not judged when the shoulders or hips are outside the picture on more
+#: than this share of its frames, or the trunk reads more than ``MAX_TRUNK_DEG`` from vertical
+#: (20° past horizontal: a misplaced landmark; rendered: one clean rep read 147°).
+MAX_OUTSIDE_SHARE = 0.4
+MAX_TRUNK_DEG = 110.0
 #: A position fault must last this long to count (seconds).
 HOLD_S = 0.15
 #: Leg length assumed when the pose model gave none (metres).
@@ -161,12 +166,19 @@ def _pull_window(ctx: RepContext, fraction: float) -> slice:
     return slice(start, min(stop, lockout))
 
 
-def check_hips_rise_early(ctx: RepContext) -> Fault | None:
+def check_hips_rise_early(ctx: RepContext) -> Fault | NotJudged | None:
     trunk = ctx.signals["trunk_inclination"]
     window = _pull_window(ctx, 0.4)
     start_value = trunk[window.start]
     if not np.isfinite(start_value) or not np.isfinite(trunk[window]).any():
         return None
+    frames = np.arange(window.start, window.stop)
+    if outside_share(ctx.signals, ("shoulder", "hip"), frames) > MAX_OUTSIDE_SHARE:
+        return NotJudged("the shoulders or hips were outside the picture as the bar left the floor")
+    if np.nanmax(np.abs(trunk[window])) > MAX_TRUNK_DEG:  # past horizontal: the shoulder or hip landmark is misplaced
+        return NotJudged("the line from hips to shoulders was lost as the bar left the floor")
+    if not start_value >= MIN_START_LEAN_DEG:
+        return None  # standing, not at the bar: the start of the pull was missed
     rise = float(np.nanmax(trunk[window]) - start_value)
     return ctx.make_fault(
         "hips_rise_early",

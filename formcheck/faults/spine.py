@@ -12,7 +12,7 @@ import dataclasses
 import numpy as np
 
 from formcheck.faults.core import Check, Fault, NotJudged, RepContext, Threshold
-from formcheck.measure.occlusion import OUT_OF_FRAME, plate_covers
+from formcheck.measure.occlusion import outside_share, plate_covers
 from formcheck.measure.held import sustained_max
 from formcheck.spine import LOADED_LEAN_DEG, SpineEstimate, rep_summary, spine_hold_frames
 
@@ -107,7 +107,7 @@ def check_lockout_hyperextension(ctx: RepContext) -> Fault | NotJudged | None:
     lean = np.asarray(ctx.signals["trunk_inclination"], np.float64)
     rep_frames = np.arange(ctx.rep.start, min(ctx.rep.end, len(lean)))
     top = _frames_in(ctx, rep_frames[np.abs(lean[rep_frames]) < UPRIGHT_DEG], "ascent", "lockout", "descent")
-    outside = _outside_share(ctx.signals, top)
+    outside = outside_share(ctx.signals, ("shoulder", "hip"), top)
     if outside > MAX_OUTSIDE_SHARE:
         return NotJudged("the shoulders or hips were outside the picture at lockout")
     if plate_covers(ctx.signals, "hip", top):
@@ -147,14 +147,6 @@ UPRIGHT_DEG = 25.0
 MAX_HIP_DISAGREEMENT_DEG = 8.0
 #: Share of those frames with shoulders or hips outside the picture above which the lockout is not judged.
 MAX_OUTSIDE_SHARE = 0.4
-
-
-def _outside_share(signals, frames: np.ndarray) -> float:
-    """Share of ``frames`` where the shoulders or the hips were outside the picture."""
-    if len(frames) == 0 or "shoulder_seen" not in signals:
-        return 0.0
-    codes = np.stack([np.asarray(signals[f"{j}_seen"])[frames] for j in ("shoulder", "hip")])
-    return float(np.mean((codes == OUT_OF_FRAME).any(axis=0)))
 
 
 def _descent_start_level(ctx: RepContext, spine: SpineEstimate, ok: np.ndarray) -> float:

@@ -179,3 +179,16 @@ def hidden_reason(signals, joints: tuple[str, ...], frames: np.ndarray, min_shar
         common = int(np.bincount(reasons).argmax()) if len(reasons) else LOW_VISIBILITY
         return f"the {joint.replace('_index', '').replace('foot', 'toe')}s {WORDS.get(common, 'could not be seen')}"
     return None
+
+
+def outside_share(signals, joints: tuple[str, ...], frames: np.ndarray) -> float:
+    """Share of ``frames`` where any of ``joints`` was outside the picture (0 without the signals).
+
+    >>> outside_share({"hip_seen": np.array([0, 2, 2, 0])}, ("hip",), np.arange(4))
+    0.5
+    """
+    frames = np.asarray(frames, int)
+    if len(frames) == 0 or not all(f"{j}_seen" in signals for j in joints):
+        return 0.0
+    codes = np.stack([np.asarray(signals[f"{j}_seen"])[frames] for j in joints])
+    return float(np.mean((codes == OUT_OF_FRAME).any(axis=0)))
