@@ -39,6 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
+from formcheck.exercises import EXERCISES
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -708,7 +710,13 @@ def depth_table(clips: list[se.ClipEval]) -> str:
     for c in clips:
         label = c.name.split("-")[1]
         by.setdefault(label, []).extend(r for r in c.reps if r.report_index > 0)
-    for label, reps in sorted(by.items(), key=lambda kv: -float(kv[0][5:])):
+    def offset(label: str) -> float:  # "thigh+10" -> 10 ("thigh" alone: 0)
+        try:
+            return float(label[5:] or 0)
+        except ValueError:
+            return 0.0
+
+    for label, reps in sorted(by.items(), key=lambda kv: -offset(kv[0])):
         true = [r.truth_measures.get("thigh_above_parallel_deg", np.nan) for r in reps]
         read = [r.checks.get("shallow_depth", {}).get("value", np.nan) for r in reps]
         sev = [r.checks.get("shallow_depth", {}).get("severity", "") for r in reps]
@@ -785,7 +793,9 @@ def checks_report(results: list[se.ClipEval], summary: bool = False) -> None:
         print(variant_table(variants))
     for name in ("sq_depth_side", "sq_depth_floor"):
         if name in groups:
-            print(f"\nSquat depth sweep, {name} (shallow_depth: caution from 6°, fault from 16° above parallel; "
+            depth = EXERCISES["squat"].thresholds["shallow_depth"]
+            print(f"\nSquat depth sweep, {name} (shallow_depth: caution from {depth.caution:g}°, fault from "
+                  f"{depth.fault:g}° above parallel; "
                   "labelled shallow: hip > 2 % of height above the knee):")
             print(depth_table(groups[name]))
     print()

@@ -393,11 +393,14 @@ def test_labelled_real_lockout_hyperextension(labels, real):
 
 @needs_shared
 def test_labelled_shallow_squats_and_deep_coach_squats(labels, real_track):
-    """Squat depth on real clips: the clip labelled "2 shallow squats" (in its
-    notes) is flagged in every rep at competition depth (``strict``), while a
-    coach's squats that go clearly below parallel are not flagged even then. By
-    default the labelled clip (−2° and +4°) reads within the band a parallel
-    squat reads (``PARALLEL_READS_UP_TO_DEG``): not flagged there, a known miss."""
+    """Squat depth on real clips. The clip labelled "2 shallow squats" (in its
+    notes) is filmed 45° off the side: at the bottom the thigh points toward
+    the camera (seen at about half its length), where depth readings are
+    perspective (the two reps read −2° and +4°, a shallow squat reading as
+    parallel; rendered squats: every reading off by more than 15° had the thigh
+    seen at 0.13–0.55 of its length), so depth is not judged there, with the
+    reason, even at competition depth (``strict``). A coach's squats that go
+    clearly below parallel (read 7–13° below) are never flagged even then."""
     from formcheck.exercises.profiles import load_profile
 
     strict = load_profile("strict")
@@ -405,7 +408,8 @@ def test_labelled_shallow_squats_and_deep_coach_squats(labels, real_track):
     assert "shallow" in labels[shallow]["notes"]
     report = analyze_track(real_track(shallow), AnalysisOptions(exercise="squat", thresholds=strict))
     assert report.rep_count == int(labels[shallow]["rep_count"])
-    assert flagged_reps(report, "shallow_depth", report.rep_count) == list(range(1, report.rep_count + 1)), report.summary()
+    assert flagged_reps(report, "shallow_depth", report.rep_count) == [], report.summary()
+    assert all("thigh pointed toward the camera" in rep.not_assessed["shallow_depth"] for rep in report.reps)
     report = analyze_track(real_track(deep), AnalysisOptions(exercise="squat", thresholds=strict))
     assert report.rep_count == int(labels[deep]["rep_count"])
     assert flagged_reps(report, "shallow_depth", report.rep_count) == [], report.summary()
