@@ -64,8 +64,10 @@ from formcheck.render.annotators import Banner, BannerAnnotator, LiveExtras, Liv
 
 #: Frames larger than this (longest side) are shrunk for display and recording.
 DISPLAY_MAX_SIDE = 960
-#: Exercises for which the barbell's plate is looked for (a few ms per frame).
-PLATE_EXERCISES = ("auto", "deadlift")
+#: Exercises for which the barbell's plate is looked for: 8-16 ms per frame, which with
+#: ``auto`` pushed a live window past a 30 fps camera's 33 ms (frames dropped, a rep lost),
+#: so only when the lifter says it is a deadlift.
+PLATE_EXERCISES = ("deadlift",)
 
 
 
