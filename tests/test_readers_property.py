@@ -23,7 +23,8 @@ from formcheck.pose.track import OUTLINE_POINTS, TRUNK_STATIONS, PoseTrack, Trac
 from formcheck.synth import SynthSpec, make_track
 
 #: Each example writes a file: keep the runs short, and never share state between examples.
-FILES = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# derandomize: the same examples on every run, so CI cannot go red on a draw no one can replay.
+FILES = settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -181,7 +182,8 @@ def test_a_hand_edited_report_loads_or_is_refused_in_one_line(tmp_path_factory, 
     if loaded is not None:  # what loads, writes and loads again the same
         again = tmp_path_factory.mktemp("r2")
         loaded.write_json(again / "report.json")
-        assert Report.load(again, frames=False).to_dict()["reps"] == loaded.to_dict()["reps"]
+        # Compared as written (NaN, never equal to itself, is written as null).
+        assert json.loads(Report.load(again, frames=False).to_json())["reps"] == json.loads(loaded.to_json())["reps"]
 
 
 @FILES

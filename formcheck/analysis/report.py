@@ -163,7 +163,8 @@ class Report:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, allow_nan=False, default=_json_default)
+        # Strict JSON: a value that is not a finite number (a hand-edited report loaded back) is null.
+        return json.dumps(_finite_or_null(self.to_dict()), indent=2, allow_nan=False, default=_json_default)
 
     def write_json(self, path: str | os.PathLike) -> Path:
         return write_text_atomic(path, self.to_json() + "\n")
@@ -548,6 +549,21 @@ def _round(value, digits: int = 3):
         return None
     value = float(value)
     return round(value, digits) if np.isfinite(value) else None
+
+
+def _finite_or_null(value):
+    """``value`` with every NaN or infinite float (nested in dicts, lists, tuples) replaced by None.
+
+    >>> _finite_or_null({"a": [1.0, float("nan")], "b": (float("inf"),)})
+    {'a': [1.0, None], 'b': [None]}
+    """
+    if isinstance(value, dict):
+        return {key: _finite_or_null(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_null(item) for item in value]
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+        return None
+    return value
 
 
 def _json_default(value):
