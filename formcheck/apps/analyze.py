@@ -119,14 +119,12 @@ def analyze_video(
     """
     path = Path(path)
     track = check_inputs(path, landmarks, fps)
+    settings = dict(exercise=exercise, landmarks=track, video=video, html=html, thresholds=thresholds,
+                    pose_options=pose_options, progress=progress, fps=fps, plate_diameter_m=plate_diameter_m)
     if out_dir is None:
-        return analyze_into(path, None, exercise=exercise, landmarks=track, video=video, html=html,
-                            thresholds=thresholds, pose_options=pose_options, progress=progress, fps=fps,
-                            plate_diameter_m=plate_diameter_m)
+        return analyze_into(path, None, **settings)
     with StagedOutput(out_dir) as stage:
-        return analyze_into(path, stage.path, exercise=exercise, landmarks=track, video=video, html=html,
-                            thresholds=thresholds, pose_options=pose_options, progress=progress, fps=fps,
-                            plate_diameter_m=plate_diameter_m)
+        return analyze_into(path, stage.path, **settings)
 
 
 def analyze_into(
