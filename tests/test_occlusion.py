@@ -145,7 +145,8 @@ def test_a_lean_back_whose_outline_was_never_seen_is_not_judged_rather_than_pass
 
 
 def _lost_over(share):
-    """Drop the trunk line over the first ``share`` of each rep's top, the trunk within 25° of vertical (the lifter lost)."""
+    """Drop the trunk line over the first ``share`` of each rep's top, the trunk within 25° of
+    vertical (the lifter lost)."""
     def edit(lean, reps):
         for rep in reps:
             top = rep.start + np.flatnonzero(lean[rep.start : rep.end] < 25.0)

@@ -102,7 +102,7 @@ def check_lockout_hyperextension(ctx: RepContext) -> Fault | NotJudged | None:
     outside the picture at the top are not judged either.
 
     A lean back that was never graded is not passed as fine: when the lifter
-    was lost for most of the ``lockout`` phase, or when the graded frames stay
+    was lost for most of the rep's top (:func:`top_span`), or when the graded frames stay
     under caution while top frames that could not be graded (outline unseen,
     hip behind the plate) lean back past caution by the smaller of the two
     estimates, the check is not judged and says why (rendered lean-backs of
@@ -118,8 +118,8 @@ def check_lockout_hyperextension(ctx: RepContext) -> Fault | NotJudged | None:
     if outside > MAX_OUTSIDE_SHARE:
         return NotJudged("the shoulders or hips were outside the picture at lockout")
     hold = spine_hold_frames(ctx.time_s)
-    span = top_span(lean, _frames_in(ctx, rep_frames, "ascent", "lockout", "descent"), _frames_in(ctx, rep_frames, "lockout"))
-    if untracked_share(lean, span) > MAX_UNTRACKED_SHARE:
+    pulled = _frames_in(ctx, rep_frames, "ascent", "lockout", "descent")
+    if untracked_share(lean, top_span(lean, pulled, _frames_in(ctx, rep_frames, "lockout"))) > MAX_UNTRACKED_SHARE:
         return NotJudged("you were lost from view at lockout, so the lean back could not be measured")
     placed = spine.lean_deg if spine.lean_deg is not None else np.full(len(lean), np.nan)
     # Of two estimates of the lean, the one that leans back less: a guess never raises an alarm.
@@ -140,12 +140,12 @@ def check_lockout_hyperextension(ctx: RepContext) -> Fault | NotJudged | None:
         window = np.union1d(ok, load[(load >= ctx.rep.start) & (load < ctx.rep.end)])
         frames = _frames_in(ctx, window[np.isfinite(lean[window])], "ascent", "lockout", "descent")
         source = ""
-    frames = frames[lean[frames] < 0]
+    graded, frames = frames, frames[lean[frames] < 0]
     lean_back, _ = sustained_max(-lean, frames, hold)
     caution = ctx.thresholds["lockout_hyperextension"].caution
     if not lean_back >= caution:  # NaN too: nothing graded leaned back enough
         # No number in the reason: a lean read from a guess must not reach the lifter as a finding.
-        ungraded_back, _ = sustained_max(-smaller_lean, np.setdiff1d(top, frames), hold)
+        ungraded_back, _ = sustained_max(-smaller_lean, np.setdiff1d(top, graded), hold)
         if ungraded_back >= caution:
             return NotJudged(f"{hidden}, so the lean back could not be checked")
     if not np.isfinite(lean_back):
