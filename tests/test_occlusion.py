@@ -1,6 +1,7 @@
 """Occlusion-aware checks (issue 16): a joint the plate hides is never graded as if seen."""
 
 import dataclasses
+import functools
 
 import numpy as np
 import pytest
@@ -116,16 +117,26 @@ def test_squatted_start_judges_only_what_is_seen(hips, knee, thigh, expected):
         assert result.code == "squatted_start" and result.severity == expected
 
 
-def _lockout_with(track, edit_spine=None, edit_lean=None):
-    """The lockout verdict per rep after hiding part of what the analysis saw."""
-    smoothed, kin, reps, spine = analyse(track)
+@functools.lru_cache(maxsize=None)
+def _analysed(lockout_lean_back, plate_on_hips):
+    """The analysis of a synthetic set, with the seen codes and plate distances (shared by the tests below)."""
+    track = synthetic_track(0.0, lockout_lean_back=lockout_lean_back)
+    smoothed, kin, reps, spine = analyse(with_plate_on_hips(track) if plate_on_hips else track)
     kin.signals.update(landmark_signals(smoothed))
-    lean = np.asarray(kin.signals["trunk_inclination"], np.float64)
+    return kin, reps, spine
+
+
+def _lockout_with(lockout_lean_back, plate_on_hips, edit_spine=None, edit_lean=None):
+    """The lockout verdict per rep after hiding part of what the analysis saw."""
+    kin, reps, spine = _analysed(lockout_lean_back, plate_on_hips)
+    signals = dict(kin.signals)
+    lean = np.asarray(signals["trunk_inclination"], np.float64)
     if edit_spine is not None:
         spine = edit_spine(spine, lean)
     if edit_lean is not None:
-        kin.signals["trunk_inclination"] = edit_lean(lean.copy(), reps)
-    return [check_lockout_hyperextension(context(kin, rep, spine)) for rep in reps]
+        signals["trunk_inclination"] = edit_lean(lean.copy(), reps)
+    return [check_lockout_hyperextension(dataclasses.replace(context(kin, rep, spine), signals=signals))
+            for rep in reps]
 
 
 def _outline_unseen_near_upright(spine, lean):
@@ -134,14 +145,12 @@ def _outline_unseen_near_upright(spine, lean):
 
 
 def test_a_lean_back_whose_outline_was_never_seen_is_not_judged_rather_than_passed():
-    leaning = with_plate_on_hips(synthetic_track(0.0, lockout_lean_back=18.0))
-    results = _lockout_with(leaning, edit_spine=_outline_unseen_near_upright)
+    results = _lockout_with(18.0, plate_on_hips=True, edit_spine=_outline_unseen_near_upright)
     withheld = [r for r in results if isinstance(r, NotJudged)]
     assert withheld and all(not hasattr(r, "severity") for r in results if r is not None)
     assert all("the plate hid the hips at lockout" in r.reason and "°" not in r.reason for r in withheld)
     # An upright lifter with the same outline hidden is judged fine: nothing leaned back where it was unseen.
-    upright = with_plate_on_hips(synthetic_track(0.0))
-    assert all(r is None for r in _lockout_with(upright, edit_spine=_outline_unseen_near_upright))
+    assert all(r is None for r in _lockout_with(0.0, plate_on_hips=True, edit_spine=_outline_unseen_near_upright))
 
 
 def _lost_over(share):
@@ -156,9 +165,8 @@ def _lost_over(share):
 
 
 def test_a_lifter_lost_at_lockout_is_not_judged():
-    leaning = synthetic_track(0.0, lockout_lean_back=18.0)
-    results = _lockout_with(leaning, edit_lean=_lost_over(0.8))
+    results = _lockout_with(18.0, plate_on_hips=False, edit_lean=_lost_over(0.8))
     assert results and all(isinstance(r, NotJudged) and "lost from view at lockout" in r.reason for r in results)
     # Lost for a few frames only: the lean back around them is still graded.
-    results = _lockout_with(leaning, edit_lean=_lost_over(0.2))
+    results = _lockout_with(18.0, plate_on_hips=False, edit_lean=_lost_over(0.2))
     assert any(r is not None and not isinstance(r, NotJudged) and r.severity in ("caution", "fault") for r in results)
