@@ -383,9 +383,11 @@ def test_labelled_real_faults_fire(clip, words, code, labels, real):
 
 @needs_shared
 @pytest.mark.xfail(strict=True, reason="bichraix_bad006 ('extended') is not caught: from 1.2 s to 2.3 s (the whole "
-                   "lockout) the plate covers the hips and the shoulders reach the top edge of the picture; the model "
-                   "puts hips, shoulders and knees on the plate (trunk reads 130-145° then -19..+36° within 0.5 s), "
-                   "so the spine is withheld there and no lean-back can be measured; see docs/faults.md")
+                   "lockout) the plate covers the hips and the head is above the picture; the model puts hips, "
+                   "shoulders and knees on the plate and the ankles above the knees (trunk reads 130-145° then "
+                   "-19..+36° within 0.5 s), loses the lifter on 11 frames from 2.1 s, and the plate is followed "
+                   "in none of the 107 frames, so the spine is withheld and no lean-back can be measured; "
+                   "see docs/faults.md")
 def test_labelled_real_lockout_hyperextension(labels, real):
     assert "hyperextension" in labels["deadlift/bichraix_bad006.mp4"]["faults_seen"]
     assert "lockout_hyperextension" in {f.code for f in real("deadlift/bichraix_bad006.mp4").faults}

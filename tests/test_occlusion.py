@@ -1,6 +1,7 @@
 """Occlusion-aware checks (issue 16): a joint the plate hides is never graded as if seen."""
 
 import dataclasses
+import functools
 
 import numpy as np
 import pytest
@@ -114,3 +115,58 @@ def test_squatted_start_judges_only_what_is_seen(hips, knee, thigh, expected):
     else:
         assert result is not None and not isinstance(result, NotJudged)
         assert result.code == "squatted_start" and result.severity == expected
+
+
+@functools.lru_cache(maxsize=None)
+def _analysed(lockout_lean_back, plate_on_hips):
+    """The analysis of a synthetic set, with the seen codes and plate distances (shared by the tests below)."""
+    track = synthetic_track(0.0, lockout_lean_back=lockout_lean_back)
+    smoothed, kin, reps, spine = analyse(with_plate_on_hips(track) if plate_on_hips else track)
+    kin.signals.update(landmark_signals(smoothed))
+    return kin, reps, spine
+
+
+def _lockout_with(lockout_lean_back, plate_on_hips, edit_spine=None, edit_lean=None):
+    """The lockout verdict per rep after hiding part of what the analysis saw."""
+    kin, reps, spine = _analysed(lockout_lean_back, plate_on_hips)
+    signals = dict(kin.signals)
+    lean = np.asarray(signals["trunk_inclination"], np.float64)
+    if edit_spine is not None:
+        spine = edit_spine(spine, lean)
+    if edit_lean is not None:
+        signals["trunk_inclination"] = edit_lean(lean.copy(), reps)
+    return [check_lockout_hyperextension(dataclasses.replace(context(kin, rep, spine), signals=signals))
+            for rep in reps]
+
+
+def _outline_unseen_near_upright(spine, lean):
+    """The back's outline lost at the top of every rep, the trunk within 25° of vertical (the plate over the hips)."""
+    return dataclasses.replace(spine, assessable=spine.assessable & ~(np.abs(lean) < 25.0))
+
+
+def test_a_lean_back_whose_outline_was_never_seen_is_not_judged_rather_than_passed():
+    results = _lockout_with(18.0, plate_on_hips=True, edit_spine=_outline_unseen_near_upright)
+    withheld = [r for r in results if isinstance(r, NotJudged)]
+    assert withheld and all(not hasattr(r, "severity") for r in results if r is not None)
+    assert all("the plate hid the hips at lockout" in r.reason and "°" not in r.reason for r in withheld)
+    # An upright lifter with the same outline hidden is judged fine: nothing leaned back where it was unseen.
+    assert all(r is None for r in _lockout_with(0.0, plate_on_hips=True, edit_spine=_outline_unseen_near_upright))
+
+
+def _lost_over(share):
+    """Drop the trunk line over the first ``share`` of each rep's top, the trunk within 25° of
+    vertical (the lifter lost)."""
+    def edit(lean, reps):
+        for rep in reps:
+            top = rep.start + np.flatnonzero(lean[rep.start : rep.end] < 25.0)
+            lean[top[: int(round(share * len(top)))]] = np.nan
+        return lean
+    return edit
+
+
+def test_a_lifter_lost_at_lockout_is_not_judged():
+    results = _lockout_with(18.0, plate_on_hips=False, edit_lean=_lost_over(0.8))
+    assert results and all(isinstance(r, NotJudged) and "lost from view at lockout" in r.reason for r in results)
+    # Lost for a few frames only: the lean back around them is still graded.
+    results = _lockout_with(18.0, plate_on_hips=False, edit_lean=_lost_over(0.2))
+    assert any(r is not None and not isinstance(r, NotJudged) and r.severity in ("caution", "fault") for r in results)

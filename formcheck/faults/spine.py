@@ -100,6 +100,13 @@ def check_lockout_hyperextension(ctx: RepContext) -> Fault | NotJudged | None:
     placed hip read 28° forward to 13° back for an upright lifter); otherwise
     the check is not judged. Shoulders or hips
     outside the picture at the top are not judged either.
+
+    A lean back that was never graded is not passed as fine: when the lifter
+    was lost for most of the rep's top (:func:`top_span`), or when the graded frames stay
+    under caution while top frames that could not be graded (outline unseen,
+    hip behind the plate) lean back past caution by the smaller of the two
+    estimates, the check is not judged and says why (rendered lean-backs of
+    17°: 11 of 15 missed reps were such silent passes).
     """
     spine, ok = _spine_ctx(ctx)
     if spine is None:
@@ -110,25 +117,37 @@ def check_lockout_hyperextension(ctx: RepContext) -> Fault | NotJudged | None:
     outside = outside_share(ctx.signals, ("shoulder", "hip"), top)
     if outside > MAX_OUTSIDE_SHARE:
         return NotJudged("the shoulders or hips were outside the picture at lockout")
+    hold = spine_hold_frames(ctx.time_s)
+    pulled = _frames_in(ctx, rep_frames, "ascent", "lockout", "descent")
+    if untracked_share(lean, top_span(lean, pulled, _frames_in(ctx, rep_frames, "lockout"))) > MAX_UNTRACKED_SHARE:
+        return NotJudged("you were lost from view at lockout, so the lean back could not be measured")
+    placed = spine.lean_deg if spine.lean_deg is not None else np.full(len(lean), np.nan)
+    # Of two estimates of the lean, the one that leans back less: a guess never raises an alarm.
+    smaller_lean = np.where(np.isfinite(placed), np.fmax(lean, placed), lean)
     if plate_covers(ctx.signals, "hip", top):
-        placed = spine.lean_deg if spine.lean_deg is not None else np.full(len(lean), np.nan)
+        hidden = "the plate hid the hips at lockout"
         both = ok[np.isfinite(placed[ok]) & np.isfinite(lean[ok])]
         frames = _frames_in(ctx, both, "ascent", "lockout", "descent")
         if len(frames) == 0:
-            return NotJudged("the plate hid the hips at lockout")
+            return NotJudged(hidden)
         if float(np.median(np.abs(placed[frames] - lean[frames]))) > MAX_HIP_DISAGREEMENT_DEG:
-            return NotJudged("the plate hid the hips at lockout (the hip could not be placed)")
-        # Of two estimates of a hidden hip, the one that leans back less: a guess never raises an alarm.
-        lean, source = np.fmax(lean, placed), " (the plate hid the hip; the lean is the smaller of two estimates)"
+            return NotJudged(f"{hidden} (the hip could not be placed)")
+        lean, source = smaller_lean, " (the plate hid the hip; the lean is the smaller of two estimates)"
     else:
+        hidden = "the back was not seen at lockout"
         # The lean needs no outline, so frames where only the load at the hips hides it count too.
-        hidden = np.flatnonzero(spine.load_at_hips) if spine.load_at_hips is not None else np.zeros(0, int)
-        window = np.union1d(ok, hidden[(hidden >= ctx.rep.start) & (hidden < ctx.rep.end)])
+        load = np.flatnonzero(spine.load_at_hips) if spine.load_at_hips is not None else np.zeros(0, int)
+        window = np.union1d(ok, load[(load >= ctx.rep.start) & (load < ctx.rep.end)])
         frames = _frames_in(ctx, window[np.isfinite(lean[window])], "ascent", "lockout", "descent")
         source = ""
-    frames = frames[lean[frames] < 0]
-    hold = spine_hold_frames(ctx.time_s)
+    graded, frames = frames, frames[lean[frames] < 0]
     lean_back, _ = sustained_max(-lean, frames, hold)
+    caution = ctx.thresholds["lockout_hyperextension"].caution
+    if not lean_back >= caution:  # NaN too: nothing graded leaned back enough
+        # No number in the reason: a lean read from a guess must not reach the lifter as a finding.
+        ungraded_back, _ = sustained_max(-smaller_lean, np.setdiff1d(top, graded), hold)
+        if ungraded_back >= caution:
+            return NotJudged(f"{hidden}, so the lean back could not be checked")
     if not np.isfinite(lean_back):
         return None
     arch, _ = sustained_max(-spine.lumbar_flexion_deg, np.intersect1d(frames, ok), hold)
@@ -147,6 +166,38 @@ UPRIGHT_DEG = 25.0
 MAX_HIP_DISAGREEMENT_DEG = 8.0
 #: Share of those frames with shoulders or hips outside the picture above which the lockout is not judged.
 MAX_OUTSIDE_SHARE = 0.4
+#: Share of the rep's top (:func:`top_span`) without a trunk line (the lifter lost) above which it is not judged.
+MAX_UNTRACKED_SHARE = 0.5
+
+
+def top_span(lean: np.ndarray, frames: np.ndarray, lockout: np.ndarray, upright: float = UPRIGHT_DEG) -> np.ndarray:
+    """The top of a rep: the unbroken run of ``frames`` where the trunk does not lean
+    forward past ``upright`` (deg), frames with no trunk line included, that overlaps
+    the ``lockout`` frames most (the longest run if none does: a lifter who lets go
+    and stands up after the last rep makes a second run).
+
+    >>> lean = np.array([60.0, 20.0, np.nan, -15.0, 40.0, 70.0, 5.0, 3.0, 2.0, 1.0])
+    >>> top_span(lean, np.arange(10), lockout=np.array([2, 3])).tolist()
+    [1, 2, 3]
+    """
+    frames = np.asarray(frames, int)
+    near = frames[~(np.asarray(lean, np.float64)[frames] >= upright)]
+    if len(near) == 0:
+        return near
+    runs = np.split(near, np.flatnonzero(np.diff(near) > 1) + 1)
+    return max(runs, key=lambda run: (len(np.intersect1d(run, lockout)), len(run)))
+
+
+def untracked_share(lean: np.ndarray, frames: np.ndarray) -> float:
+    """Share of ``frames`` where the trunk lean is missing (0 without frames).
+
+    >>> untracked_share(np.array([5.0, np.nan, np.nan, np.nan, -3.0]), np.arange(5))
+    0.6
+    """
+    frames = np.asarray(frames, int)
+    if len(frames) == 0:
+        return 0.0
+    return float(np.mean(~np.isfinite(np.asarray(lean, np.float64)[frames])))
 
 
 def _descent_start_level(ctx: RepContext, spine: SpineEstimate, ok: np.ndarray) -> float:
