@@ -99,3 +99,33 @@ def test_heel_rise_withholds_when_the_heels_are_outside_the_picture():
     verdict = check_heel_rise(_ctx(heel_lift=_profile(0.0, 0.1), heel_height=_profile(0.0, 0.1),
                                    heel_seen=_hidden(OUT_OF_FRAME, (15, 45))))
     assert isinstance(verdict, NotJudged) and "heels were outside the picture" in verdict.reason
+
+
+# ---------------------------------------------------------------- forward lean (trunk vs shins at depth)
+def test_a_trunk_far_ahead_of_the_shins_at_depth_is_graded():
+    fault = check_excessive_forward_lean(_ctx(trunk_inclination=_profile(2.0, 60.0)))
+    assert isinstance(fault, Fault) and fault.code == "excessive_forward_lean" and fault.severity == "fault"
+    assert fault.value == pytest.approx(32.0, abs=1.0)  # 60 − 28 at the bottom, standing 2 − 2
+    assert check_excessive_forward_lean(_ctx()) is None  # trunk and shins parallel: fine
+
+
+def test_forward_lean_waits_for_depth():
+    """Above parallel every squat is hip-dominant: the finding is the depth, not the lean."""
+    verdict = check_excessive_forward_lean(_ctx(trunk_inclination=_profile(2.0, 60.0), thigh_drop=_profile(85.0, 20.0)))
+    assert isinstance(verdict, NotJudged) and "above parallel" in verdict.reason
+
+
+def test_forward_lean_withholds_when_the_shin_reading_jumps():
+    shin = _profile(2.0, 28.0)
+    shin[28:31] = -110.0  # the knee landmark lands below the ankle for three frames
+    verdict = check_excessive_forward_lean(_ctx(trunk_inclination=_profile(2.0, 60.0), shin_angle=shin))
+    assert isinstance(verdict, NotJudged) and "jumped" in verdict.reason
+
+
+def test_upright_shins_alone_do_not_make_a_forward_lean():
+    """A trunk 33° from standing with near-vertical shins is an ordinary (e.g. low-bar) squat."""
+    upright_shins = _profile(2.0, 4.0)
+    assert check_excessive_forward_lean(_ctx(trunk_inclination=_profile(2.0, 35.0), shin_angle=upright_shins)) is None
+    # The same shins with the trunk leaned 58° past standing are graded.
+    fault = check_excessive_forward_lean(_ctx(trunk_inclination=_profile(2.0, 60.0), shin_angle=upright_shins))
+    assert isinstance(fault, Fault) and fault.severity == "fault"

@@ -13,8 +13,10 @@ frames wherever landmark bias would matter)
 ``knee_valgus``  front or rear view: a knee moves inside the line from its hip
     to its ankle, compared with standing (% of leg length, worse leg).
 ``excessive_forward_lean``  side view: the torso leans further forward than
-    the shins at the bottom (trunk angle − shin angle, vs standing; degrees).
-    In a balanced squat torso and shins are roughly parallel.
+    the shins at the bottom (trunk angle − shin angle, vs standing; median of
+    the deep frames, degrees). In a balanced squat torso and shins are roughly
+    parallel. Judged only at depth, with steady shin landmarks, and only when
+    the trunk itself leans well past standing (a low-bar squat's lean is not a fault).
 ``lateral_shift``  front or rear view: the hips move sideways over the feet
     during the rep, compared with standing (% of stance width).
 ``heel_rise``  side view: the heels lift off the floor near the bottom: the
@@ -82,6 +84,13 @@ MAX_FEET_TRAVEL = 0.5
 #: camera and the reading is perspective (rendered squats: every reading off by more than
 #: 15° had the thigh seen at 0.13–0.55 of its length).
 MIN_THIGH_SEEN_LENGTH = 0.6
+#: Forward lean is judged only when the shin reading near the bottom stays within this
+#: range (degrees): rendered clean squats swung 3–35°, landmark jumps 84–349°.
+MAX_SHIN_SWING_DEG = 40.0
+#: Forward lean is a fault only when the trunk itself leans at least this much more than
+#: standing at the bottom (degrees, median of the deep frames). Rendered clean squats:
+#: 13–46°, rendered lean faults 45–73°; a low-bar squat leans about 45° from vertical.
+MIN_TRUNK_LEAN_DEG = 40.0
 
 
 def lost_lifter(ctx: RepContext) -> NotJudged | None:
@@ -216,6 +225,23 @@ def _lean_over_shin(ctx: RepContext) -> np.ndarray:
 
 
 def check_excessive_forward_lean(ctx: RepContext) -> Fault | NotJudged | None:
+    """The trunk more inclined than the shins at the bottom, beyond what standing shows.
+
+    Judged only where the coaches' trunk–tibia comparison holds and the
+    landmarks can make it:
+
+    - at depth: above parallel every squat is hip-dominant (the trunk ahead of
+      the shins) and the finding is the depth itself (``shallow_depth``);
+    - with steady shins: a shin reading that swings by more than
+      :data:`MAX_SHIN_SWING_DEG` near the bottom is a knee or ankle landmark
+      jumping (rendered deep squats filmed from the floor: 84–349°), not a shin;
+    - with the trunk itself clearly inclined (:data:`MIN_TRUNK_LEAN_DEG`): a
+      trunk within that of standing is an ordinary squat however upright the
+      shins read, so a short shin reading cannot make a fault on its own.
+
+    The value is the median over the deep frames, the position held at the
+    bottom, not a one-frame peak.
+    """
     lost = lost_lifter(ctx)
     if lost:
         return lost
@@ -224,7 +250,18 @@ def check_excessive_forward_lean(ctx: RepContext) -> Fault | NotJudged | None:
     standing = baseline(ctx, "trunk_inclination") - baseline(ctx, "shin_angle")
     if len(frames) == 0 or not np.isfinite(standing):
         return None
-    value, at = sustained_max(lean - standing, frames, hold_frames(ctx.time_s, HOLD_S))
+    bottom = ctx.phase("bottom")
+    thigh = depth_angle(ctx)[bottom]
+    if np.isfinite(thigh).any() and float(np.nanmin(thigh)) > PARALLEL_READS_UP_TO_DEG:
+        return NotJudged("forward lean: judged at depth, and this rep stayed above parallel")
+    shin = np.asarray(ctx.signals["shin_angle"], np.float64)[frames]
+    if float(np.ptp(shin)) > MAX_SHIN_SWING_DEG:
+        return NotJudged("forward lean: the knee or ankle landmarks jumped near the bottom")
+    trunk = float(np.median(np.asarray(ctx.signals["trunk_inclination"], np.float64)[frames]))
+    if trunk - baseline(ctx, "trunk_inclination") < MIN_TRUNK_LEAN_DEG:
+        return None
+    value = float(np.median(lean[frames] - standing))
+    at = int(frames[np.argmin(np.abs(lean[frames] - standing - value))])
     return ctx.make_fault(
         "excessive_forward_lean",
         value,
@@ -341,7 +378,7 @@ EXERCISE = Exercise(
         BUTT_WINK,
         LUMBAR_HYPEREXTENSION,
         Check("knee_valgus", check_knee_valgus, Threshold(caution=5.0, fault=8.0), views=FRONT_OR_REAR),
-        Check("excessive_forward_lean", check_excessive_forward_lean, Threshold(caution=22.0, fault=32.0), views=SIDE),
+        Check("excessive_forward_lean", check_excessive_forward_lean, Threshold(caution=25.0, fault=32.0), views=SIDE),
         Check("lateral_shift", check_lateral_shift, Threshold(caution=15.0, fault=25.0), views=FRONT_OR_REAR),
         Check("heel_rise", check_heel_rise, Threshold(caution=4.5, fault=7.0), views=SIDE),
         Check("shallow_depth", check_shallow_depth,
