@@ -323,6 +323,8 @@ def test_non_side_views_are_withheld(view):
     _, kin, reps, spine = analyse(synthetic_track(30.0, view=view))
     assert kin.view != "side"
     assert "side view" in spine.reason
+    # An oblique call states what was read, not "this video is oblique": side views can read so.
+    assert (f"read {kin.sideness_deg:.0f}°" in spine.reason) == (view == "oblique")
     assert not spine.assessable.any()
     for rep in reps:
         assert check_lumbar_flexion(context(kin, rep, spine)) is None

@@ -23,7 +23,7 @@ from formcheck.measure.bar import DEFAULT_PLATE_DIAMETER_M, bar_signals
 from formcheck.measure.bar import UNITS as BAR_UNITS
 from formcheck.faults import Fault, NotJudged, RepContext, Threshold
 from formcheck.pose.filters import smooth_track
-from formcheck.measure.kinematics import UNITS, Kinematics, compute_kinematics
+from formcheck.measure.kinematics import UNITS, Kinematics, compute_kinematics, view_read
 from formcheck.reps.counter import PHASES, Rep, segment_reps
 from formcheck.analysis.report import RepResult, Report
 from formcheck.spine import SpineEstimate, estimate_spine, rep_summary
@@ -248,7 +248,7 @@ def _not_assessable(kin: Kinematics, exercise: Exercise, spine: SpineEstimate | 
         views = check.views
         if views and kin.view not in views:
             how = _VIEW_ADVICE.get(tuple(views), f"from the {' or '.join(views)}")
-            out[check.code] = f"needs a {' or '.join(views)} view (this video is {kin.view}); film {how}"
+            out[check.code] = f"needs a {' or '.join(views)} view ({view_read(kin.view, kin.sideness_deg)}); film {how}"
         elif spine_reason and check.needs_spine:
             out[check.code] = spine_reason
     return out

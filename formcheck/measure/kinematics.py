@@ -143,6 +143,25 @@ def camera_view(track: PoseTrack, sideness: np.ndarray | None = None) -> tuple[s
     return ("front" if mirrored and face_seen else "rear"), median
 
 
+def view_read(view: str, sideness_deg: float) -> str:
+    """What a view call rests on, in words, for a reason a check was withheld.
+
+    An oblique call is a measurement near a cut-off, and a side view can read
+    as one (a back squat's bar and arms spread the far shoulder: rendered squats
+    filmed square from the side read 55–65°), so the reading is stated rather
+    than "this video is oblique".
+
+    >>> view_read("oblique", 63.4)
+    'the shoulders and hips read 63° from facing the camera: front or rear up to 25°, side from 65°'
+    >>> view_read("front", 8.0)
+    'this video is front'
+    """
+    if view == "oblique" and np.isfinite(sideness_deg):
+        return (f"the shoulders and hips read {sideness_deg:.0f}° from facing the camera: "
+                f"front or rear up to {FRONT_MAX_DEG:.0f}°, side from {SIDE_MIN_DEG:.0f}°")
+    return f"this video is {view}"
+
+
 def facing_direction(track: PoseTrack) -> int:
     """+1 if the lifter faces image right, −1 if left, 0 if it cannot be told.
 

@@ -56,7 +56,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from formcheck.measure.kinematics import Kinematics, midpoint
+from formcheck.measure.kinematics import Kinematics, midpoint, view_read
 from formcheck.pose.filters import nan_median_filter, odd_window
 from formcheck.pose.track import PoseTrack
 from formcheck.reps import Rep
@@ -257,10 +257,7 @@ def estimate_spine(
     detected = track.detected
     usable = np.isfinite(kink) | loaded_hips
     if kin.view != "side":
-        reason = (
-            f"the back's shape needs a side view (this video is {kin.view}); "
-            "film from the side at hip height"
-        )
+        reason = f"the back's shape needs a side view ({view_read(kin.view, kin.sideness_deg)}); film from the side at hip height"
     elif not detected.any():
         reason = "no person was found"
     elif _trunk_px(track) < MIN_TRUNK_PX:
