@@ -129,3 +129,18 @@ def test_upright_shins_alone_do_not_make_a_forward_lean():
     # The same shins with the trunk leaned 58° past standing are graded.
     fault = check_excessive_forward_lean(_ctx(trunk_inclination=_profile(2.0, 60.0), shin_angle=upright_shins))
     assert isinstance(fault, Fault) and fault.severity == "fault"
+
+
+# ---------------------------------------------------------------- tempo (the way down, timed from the hips)
+def test_a_one_frame_drop_of_the_hips_is_not_timed():
+    """0.4 leg lengths between two frames (about 10 m/s) is the pose jumping, not a descent,
+    even when the rest of the way down is slow enough to be timed (0.17 s, a fault otherwise)."""
+    stepped = np.interp(np.arange(N), [0, 20, 21, 26, 35, 45, N - 1], [1.0, 1.0, 0.6, 0.5, 0.5, 1.0, 1.0])
+    verdict = check_tempo(_ctx(hip_height=stepped))
+    assert isinstance(verdict, NotJudged) and "hips jumped" in verdict.reason
+
+
+def test_a_fast_but_continuous_descent_is_timed():
+    fast = np.interp(np.arange(N), [0, 19, 25, 35, 45, N - 1], [1.0, 1.0, 0.5, 0.5, 1.0, 1.0])  # 0.2 s down, 2.1 m/s
+    fault = check_tempo(_ctx(hip_height=fast))
+    assert isinstance(fault, Fault) and fault.code == "tempo" and fault.value < 0.3
