@@ -588,6 +588,11 @@ def _mean_measure(clips, key) -> float:
     return _nanmean([r.truth_measures.get(key, np.nan) for c in clips for r in c.reps])
 
 
+#: Short names of the bar metrics in the set-up table (median/worst |error| per rep).
+BAR_LABELS = {"mean_concentric_velocity_m_s": "mcv", "peak_concentric_velocity_m_s": "peak",
+              "bar_drift_cm": "drift", "bar_path_cm": "path"}
+
+
 def setup_table(groups: dict[str, list[se.ClipEval]]) -> str:
     """Per condition: recognition, rep counts, hip angle (spine excluded), what the plates and the frame hide,
     and the bar metrics once both sides carry them."""
@@ -601,7 +606,8 @@ def setup_table(groups: dict[str, list[se.ClipEval]]) -> str:
         for c in clips:
             for key, pairs in c.bar.items():
                 bar.setdefault(key, []).extend(e - t for e, t in pairs)
-        bar_text = ", ".join(f"{k.split('_')[0]}:{np.mean(np.abs(v)):.3f}" for k, v in sorted(bar.items())) or "-"
+        bar_text = " ".join(f"{BAR_LABELS.get(k, k)} {np.median(np.abs(v)):.3g}/{np.max(np.abs(v)):.3g}"
+                            for k, v in sorted(bar.items())) or "-"
         rows.append([
             name, len(clips), rate(c.found_exercise == c.exercise for c in clips),
             "/".join(sorted({c.view for c in clips})), f"{exact}/{len(clips)}", extra, missed,
@@ -613,7 +619,7 @@ def setup_table(groups: dict[str, list[se.ClipEval]]) -> str:
     return se.format_table(rows, [
         "condition", "clips", "exercise right", "view", "reps exact", "extra reps", "missed reps",
         "hip−spine RMSE", "hip(lmk) RMSE", "lifter px", "all in frame", "hips behind plate @top",
-        "knees behind plate @start", "bar |error|"], align="lrrlrrrrrrrrrl")
+        "knees behind plate @start", "bar |error| median/worst per rep (m/s, cm)"], align="lrrlrrrrrrrrrl")
 
 
 def stated_sizes() -> dict[tuple[str, str], str]:
@@ -755,6 +761,30 @@ def check_goal_lines(clips: list[se.ClipEval]) -> list[str]:
     return lines
 
 
+#: Issue 16's per-rep goals for the bar (|error| at most this).
+BAR_GOALS = {"mean_concentric_velocity_m_s": 0.05, "bar_path_cm": 2.0}
+
+
+def bar_goal_lines(clips: list[se.ClipEval]) -> list[str]:
+    """Per rep, median and worst |error| of the bar metrics and how many reps meet the goal
+    (reps where the plate was followed and the truth has a bar)."""
+    pooled: dict[str, list[float]] = {}
+    for c in clips:
+        for key, pairs in c.bar.items():
+            pooled.setdefault(key, []).extend(abs(e - t) for e, t in pairs)
+    lines = []
+    for key, goal in BAR_GOALS.items():
+        errors = np.asarray(pooled.get(key, []), np.float64)
+        if not len(errors):
+            lines.append(f"bar {key}: no rep with a followed plate and a true bar")
+            continue
+        within = int((errors <= goal).sum())
+        lines.append(f"{'PASS' if within == len(errors) else 'FAIL'}  bar {key}: per rep median {np.median(errors):.3f}, "
+                     f"worst {errors.max():.3f}, within {goal:g} on {within}/{len(errors)} reps "
+                     f"({len({c.name for c in clips if c.bar.get(key)})} clips with a followed plate)")
+    return lines
+
+
 def checks_report(results: list[se.ClipEval], summary: bool = False) -> None:
     """The every-check section: what ``--rescore`` prints after the spine tables (or alone, ``--summary``)."""
     scored = [c for c in results if any(r.checks for r in c.reps)]
@@ -762,7 +792,7 @@ def checks_report(results: list[se.ClipEval], summary: bool = False) -> None:
         return
     goal = [c for c in scored if in_check_goal_set(c)]
     if summary:
-        for line in check_goal_lines(goal):
+        for line in check_goal_lines(goal) + bar_goal_lines(goal):
             print(line)
         return
     order = [c.name for c in CONDITIONS]

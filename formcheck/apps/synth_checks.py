@@ -177,6 +177,71 @@ def bar_pairs(report: Report, truth_reps: Sequence[Mapping], pairs: Mapping[int,
     return out
 
 
+def with_bar_truth(truth):
+    """``truth`` with the bar's truth (:class:`~formcheck.synth.SynthTruth` ``bar_*`` and
+    ``plate_*`` arrays) rebuilt from the clip's spec when its file predates them.
+
+    The truth is a pure function of the spec (:func:`formcheck.synth.make_truth`,
+    no rendering): the saved pose tracks of an older grid are scored against the
+    same bar they were rendered with.
+    """
+    from formcheck.synth import SynthSpec, make_truth
+    from formcheck.synth.motion import DEFAULT_IMPLEMENT
+
+    spec = (truth.meta or {}).get("spec") or {}
+    implement = spec.get("implement") or DEFAULT_IMPLEMENT.get(spec.get("exercise", ""))
+    if implement not in ("barbell", "bar") or np.isfinite(truth.bar_height_m).any():
+        return truth
+    rebuilt = make_truth(SynthSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec.items()}))
+    if len(rebuilt) != len(truth):
+        return truth
+    from dataclasses import replace
+
+    return replace(truth, plate_xy=rebuilt.plate_xy, plate_radius_px=rebuilt.plate_radius_px,
+                   bar_height_m=rebuilt.bar_height_m, bar_forward_m=rebuilt.bar_forward_m)
+
+
+def rep_path_error_cm(time_s: np.ndarray, height: np.ndarray, forward: np.ndarray, truth, rep: int) -> float:
+    """RMS distance (cm) between the measured and the true bar over truth rep ``rep``, each
+    taken from where the bar left the floor (the truth's lift-off), from lift-off until it is
+    back down: the bar path error. NaN where either side has no bar there.
+
+    ``height`` and ``forward`` are the report's per-frame ``bar_height``/``bar_forward``
+    (m), on the truth's frames.
+    """
+    from formcheck.measure.bar import rep_bar_events
+
+    t = np.asarray(truth.time_s, np.float64)
+    mh, mf = np.asarray(height, np.float64), np.asarray(forward, np.float64)
+    if len(mh) != len(t) or not np.isfinite(truth.bar_height_m).any():
+        return float("nan")
+    sel = np.flatnonzero((t >= truth.rep_start_s[rep] - 1e-9) & (t <= truth.rep_end_s[rep] + 1e-9))
+    if len(sel) < 4:
+        return float("nan")
+    th, tf = np.asarray(truth.bar_height_m, np.float64), np.asarray(truth.bar_forward_m, np.float64)
+    ev = rep_bar_events(t, th, int(sel[0]), int(sel[-1]))
+    if not np.isfinite(ev["floor_s"]):
+        return float("nan")
+    leave = int(np.searchsorted(t, ev["floor_s"]))
+    last = ev["down_s"] if np.isfinite(ev["down_s"]) else t[sel[-1]]
+    up = sel[(t[sel] >= ev["floor_s"]) & (t[sel] <= last)]
+    d = 100.0 * np.hypot((mh[up] - mh[leave]) - (th[up] - th[leave]), (mf[up] - mf[leave]) - (tf[up] - tf[leave]))
+    d = d[np.isfinite(d)]
+    return float(np.sqrt(np.mean(d**2))) if len(d) else float("nan")
+
+
+def bar_path_pairs(report: Report, truth, pairs: Mapping[int, int]) -> dict[str, list]:
+    """``{"bar_path_cm": [[error, 0.0], …]}`` per matched truth rep where both sides have a bar
+    (:func:`rep_path_error_cm`; the truth side is 0: the path error is a distance)."""
+    frames = report.frames
+    if "bar_height" not in frames or "bar_forward" not in frames:
+        return {}
+    errors = [rep_path_error_cm(truth.time_s, frames["bar_height"], frames["bar_forward"], truth, i)
+              for i in sorted(pairs)]
+    errors = [[e, 0.0] for e in errors if np.isfinite(e)]
+    return {"bar_path_cm": errors} if errors else {}
+
+
 # ---------------------------------------------------------------- pooled statistics
 @dataclass
 class SizeStats:

@@ -45,7 +45,8 @@ from formcheck.measure.kinematics import joint_angle, midpoint
 from formcheck.analysis.report import Report
 from formcheck.spine import LOADED_LEAN_DEG
 from formcheck.apps.analyze import analyze_video
-from formcheck.apps.synth_checks import bar_pairs, extra_rep_alarms, probe_report, rep_verdicts
+from formcheck.apps.synth_checks import (bar_pairs, bar_path_pairs, extra_rep_alarms, probe_report, rep_verdicts,
+                                          with_bar_truth)
 from formcheck.pose.track import PoseTrack
 from formcheck.synth import SynthTruth, write_clip
 from formcheck.synth.truth import truth_paths
@@ -283,7 +284,10 @@ def rescore(track_path: str | os.PathLike, name: str = "", condition: str = "") 
     track_path = Path(track_path)
     report = analyze_video(track_path)
     truth = SynthTruth.load(track_path.with_name(track_path.stem + ".truth.npz"))
-    probe = probe_report(PoseTrack.load(track_path))
+    track = PoseTrack.load(track_path)
+    if np.isfinite(track.plate[:, 0]).any():  # a followed bar is scored against the truth's (rebuilt if older)
+        truth = with_bar_truth(truth)
+    probe = probe_report(track)
     return evaluate(report, truth, name=name or track_path.stem, condition=condition, probe=probe)
 
 
@@ -352,7 +356,7 @@ def evaluate(report: Report, truth, name: str = "", condition: str = "", render_
         angle_rmse=angle_rmse, angle_bias=angle_bias, render_s=float(render_s), analyze_s=float(analyze_s),
         render_cpu_s=float(render_cpu_s), analyze_cpu_s=float(analyze_cpu_s),
         extra_reps=tuple(extra_rep_alarms(report, pairs)),
-        bar=bar_pairs(report, truth.summary()["reps"], pairs),
+        bar={**bar_pairs(report, truth.summary()["reps"], pairs), **bar_path_pairs(report, truth, pairs)},
     )
 
 
