@@ -193,8 +193,8 @@ def with_bar_truth(truth):
     if implement not in ("barbell", "bar") or np.isfinite(truth.bar_height_m).any():
         return truth
     rebuilt = make_truth(SynthSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec.items()}))
-    if len(rebuilt) != len(truth):
-        return truth
+    if len(rebuilt) != len(truth) or not np.allclose(rebuilt.landmarks_xy, truth.landmarks_xy, atol=1e-3, equal_nan=True):
+        return truth  # the renderer has changed since: not the same lift
     from dataclasses import replace
 
     return replace(truth, plate_xy=rebuilt.plate_xy, plate_radius_px=rebuilt.plate_radius_px,
