@@ -16,6 +16,7 @@ from formcheck.pose.plate.detect import ASPECT, FIELDS, RADIUS, SCORE, plate_can
 from formcheck.pose.plate.finder import PlateFinder, with_plate_path
 from formcheck.pose.plate.path import face_radius, plate_path
 from formcheck.pose.track import PoseFrame, PoseTrack
+from formcheck.reps import segment_reps
 from formcheck.synth import SynthSpec, make_track, make_truth
 from formcheck.synth import body as bm
 from formcheck.synth.render import Renderer
@@ -207,6 +208,24 @@ def test_a_deadlift_rep_is_a_bar_rep_letting_go_is_not(bar_track):
         true_speed = truth.rep_bar_metrics(i)["mean_concentric_velocity_m_s"]
         assert rep.metrics["mean_concentric_velocity_m_s"] == pytest.approx(true_speed, abs=0.03)
         assert abs(rep.metrics["bar_drift_cm"]) < 2.0
+
+
+def test_a_plate_leaving_the_top_of_the_picture_does_not_hide_the_lockout():
+    """A phone on the floor close by: the plate leaves the top of the picture on its way up,
+    0.22 m above its set-up height (depth 0.45), and comes back on the way down 1.1 s later.
+    Holding it where it was last seen kept the depth above the exit threshold through the
+    lockout the hips showed, and lost the rep (rendered dl_floor_close: 2 of 3 reps); a bar
+    known only to be higher says nothing, so the hips decide."""
+    from formcheck.exercises.deadlift import EXERCISE as DEADLIFT
+
+    t = np.arange(0, 6, 1 / 30)
+    up = np.clip(np.minimum(t - 1.5, 3.0 - t) / 0.5, 0, 1)  # pull from 1.5 s, lockout 2.0–2.5 s, floor at 3 s
+    signals = {"hip_flexion": 110.0 - 100.0 * up, "bar_height": 0.225 + 0.5 * up}
+    assert len(segment_reps(t, DEADLIFT.depth(signals), DEADLIFT.rule)) == 1
+    hidden = signals["bar_height"] > 0.225 + 0.22
+    assert 20 < hidden.sum() < 45  # shorter than the bar is held for
+    signals["bar_height"] = np.where(hidden, np.nan, signals["bar_height"])
+    assert len(segment_reps(t, DEADLIFT.depth(signals), DEADLIFT.rule)) == 1
 
 
 def test_the_plate_diameter_scales_the_bar(bar_track):

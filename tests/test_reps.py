@@ -90,6 +90,17 @@ def test_rep_finished_on_the_clip_s_last_frames_counts():
     assert len(run(depth[: top + 1])) == 1  # one sample at the top: could be a glitch
 
 
+def test_clip_cut_while_still_rising_fast_does_not_count_the_rep():
+    # bichraix_good009: the depth falls 0.40 → 0.33 → 0.15 → 0.00 on the last three
+    # frames (a fade to another scene): past the exit threshold, but the lifter
+    # was never seen arrived at the top. The same pull ending at a lockout
+    # held for two frames counts.
+    rule = RepRule(style="down_up", enter=0.6, exit=0.35, min_rep_s=0.4)
+    pull = np.concatenate([np.ones(15), np.linspace(1.0, 0.4, 20)])
+    assert len(run(np.concatenate([pull, [0.33, 0.15, 0.0]]), rule)) == 0
+    assert len(run(np.concatenate([pull, [0.33, 0.15, 0.02, 0.0]]), rule)) == 1
+
+
 def test_top_appearing_after_lost_frames_at_the_end_does_not_count():
     # A cut to another scene: the pose is lost on the way up, and the last two
     # frames show someone standing.

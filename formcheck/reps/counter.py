@@ -134,6 +134,7 @@ class RepCounter:
         self._crossed_after_gap = False  # the pending crossing began right after missing samples
         self._gap_before = False  # the current sample follows missing samples
         self._last_sample: tuple[int, float, float] | None = None  # (frame, time, depth) of the last valid sample
+        self._previous_depth = np.nan  # depth of the valid sample before the last
         self._first_t: float | None = None  # first valid sample, if the clip opened in the down state
         self._near_bottom_t = 0.0  # last time the depth was within `near` of the episode's deepest
 
@@ -180,6 +181,7 @@ class RepCounter:
             if self.state != "down" or depth < rule.enter:
                 self._forget()
         self._gap_before = self._last_sample is not None and self._last_sample[0] != frame - 1
+        self._previous_depth = self._last_sample[2] if self._last_sample is not None else np.nan
         self._last_sample = (frame, time_s, depth)
         if self.state is None:
             self.state = "down" if depth >= rule.enter else "up"
@@ -225,7 +227,11 @@ class RepCounter:
         the top on the clip's last frames cannot hold it for ``hold_s`` any
         more. So a crossing that lasts to the end counts if it was seen rising
         into the top (not appearing after missing frames, as a cut to another
-        scene does), on at least two samples, for at least half of ``hold_s``.
+        scene does), on at least two samples, for at least half of ``hold_s``,
+        and the lifter has arrived there: the last two samples are within
+        ``near`` of each other. A clip that ends at lockout counts its rep; one
+        cut while the lifter is still rising (or mid-fade to another scene)
+        has not shown the lockout.
         ``time_s`` is the time of the input's end: a pose lost for longer than
         ``max_gap_s`` before it completes nothing.
         """
@@ -237,6 +243,8 @@ class RepCounter:
         lasted = time_s - self._crossed_since
         if self._crossed_after_gap or self._crossed_samples < 2 or lasted < 0.5 * self.rule.hold_s:
             return None
+        if not abs(depth - self._previous_depth) <= self.rule.near:
+            return None  # still rising (or a cut to another scene) on the last frame: the top is not shown
         return self._back_at_top(frame, time_s, depth)
 
     def _back_at_top(self, frame: int, time_s: float, depth: float) -> RepEvent | None:
