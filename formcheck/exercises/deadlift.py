@@ -58,7 +58,7 @@ from formcheck.exercises.base import (
 from formcheck.faults.core import Check, Fault, NotJudged, RepContext, Threshold
 from formcheck.measure.occlusion import hidden_reason, outside_share
 from formcheck.faults.spine import LOCKOUT_HYPEREXTENSION, LUMBAR_FLEXION
-from formcheck.measure.bar import rep_bar_metrics
+from formcheck.measure.bar import rep_bar_events, rep_bar_metrics
 from formcheck.reps import RepRule
 from formcheck.spine import PLACED_HIP
 
@@ -174,11 +174,70 @@ def _pull_window(ctx: RepContext, fraction: float) -> slice:
     return slice(start, min(stop, lockout))
 
 
+#: The trunk is tipping toward horizontal while it turns faster than this (deg/s).
+TIPPING_DEG_S = 15.0
+#: The early pull is judged only where the trunk line was seen on this share of its frames.
+MIN_TRUNK_SEEN_SHARE = 0.6
+#: How far before the bar leaves the floor a tipping trunk is followed back (s).
+TIPPING_LOOKBACK_S = 0.5
+
+
+def lift_off(ctx: RepContext) -> int:
+    """Frame where the bar leaves the floor (−1 where the bar was not followed)."""
+    height = ctx.signals.get("bar_height")
+    if height is None:
+        return -1
+    events = rep_bar_events(ctx.time_s, height, ctx.rep.start, ctx.rep.end)
+    if not np.isfinite(events["floor_s"]):
+        return -1
+    return int(np.searchsorted(ctx.time_s, events["floor_s"]))
+
+
+def tipping_start(trunk: np.ndarray, time_s: np.ndarray, frame: int, earliest: int) -> int:
+    """First frame of the trunk's tipping toward horizontal that runs into ``frame``:
+    walking back while the trunk turns faster than ``TIPPING_DEG_S``, for at most
+    ``TIPPING_LOOKBACK_S`` and not before ``earliest``. ``frame`` itself when the
+    tipping did not start from a still trunk within that time.
+
+    >>> t = np.arange(8) / 30.0
+    >>> tipping_start(np.array([70, 70, 70, 74, 80, 86, 88, 88.0]), t, 6, 0)
+    2
+    >>> tipping_start(np.array([40, 50, 60, 70, 80, 86, 88, 88.0]), t, 6, 0)
+    6
+    """
+    speed = np.gradient(np.asarray(trunk, np.float64), time_s)
+    lookback = int(round(TIPPING_LOOKBACK_S / max(float(np.median(np.diff(time_s))), 1e-6)))
+    bound = max(earliest, frame - lookback, 0)
+    start = frame
+    while start > bound and speed[start - 1] > TIPPING_DEG_S:
+        start -= 1
+    if start == bound and not (start > 0 and speed[start - 1] <= TIPPING_DEG_S):
+        # Never still: the lifter was still hinging down to the bar (a dynamic start).
+        # What the trunk did before the bar left the floor is then no evidence.
+        return frame
+    return start
+
+
+def early_pull(ctx: RepContext, fraction: float) -> slice:
+    """The pull's first part: from the end of the still set-up (where the trunk began the
+    tipping that ran into the bar leaving the floor) to ``fraction`` of the way from the
+    lift-off to lockout. Without a followed bar, from :func:`pull_start`."""
+    off = lift_off(ctx)
+    if off < 0:
+        return _pull_window(ctx, fraction)
+    lockout = max(ctx.phase("lockout").start, off + 2)
+    start = tipping_start(ctx.signals["trunk_inclination"], ctx.time_s, off, ctx.rep.start)
+    stop = off + max(2, int(round((lockout - off) * fraction)))
+    return slice(start, min(stop, lockout))
+
+
 def check_hips_rise_early(ctx: RepContext) -> Fault | NotJudged | None:
     trunk = ctx.signals["trunk_inclination"]
-    window = _pull_window(ctx, 0.4)
+    window = early_pull(ctx, 0.4)
     start_value = trunk[window.start]
-    if not np.isfinite(start_value) or not np.isfinite(trunk[window]).any():
+    if np.isfinite(trunk[window]).mean() < MIN_TRUNK_SEEN_SHARE:
+        return NotJudged("the lifter's back was lost from view as the bar left the floor")
+    if not np.isfinite(start_value):
         return None
     frames = np.arange(window.start, window.stop)
     if outside_share(ctx.signals, ("shoulder", "hip"), frames) > MAX_OUTSIDE_SHARE:
