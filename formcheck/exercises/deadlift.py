@@ -178,6 +178,11 @@ def _pull_window(ctx: RepContext, fraction: float) -> slice:
 TIPPING_DEG_S = 15.0
 #: The early pull is judged only where the trunk line was seen on this share of its frames.
 MIN_TRUNK_SEEN_SHARE = 0.6
+#: A trunk line turning faster than a body can (deg/s²) is a landmark that jumped, e.g. the
+#: shoulders and hips swapped: rendered early pulls peak at 3300 (hips shooting up) and 5500
+#: (clean, phone on the floor close by); real side-view good lifts at 2700; the swaps of a real
+#: bad-form clip at 13500–20500.
+MAX_TRUNK_ACCELERATION_DEG_S2 = 8000.0
 #: How far before the bar leaves the floor a tipping trunk is followed back (s).
 TIPPING_LOOKBACK_S = 0.5
 
@@ -218,6 +223,21 @@ def tipping_start(trunk: np.ndarray, time_s: np.ndarray, frame: int, earliest: i
     return start
 
 
+def peak_angular_acceleration(angle: np.ndarray, time_s: np.ndarray) -> float:
+    """Largest absolute second difference of an angle over time (deg/s², NaN-safe;
+    0 with fewer than 3 frames).
+
+    >>> round(peak_angular_acceleration(np.array([10.0, 10.0, 20.0, 20.0]), np.arange(4) / 10.0))
+    1000
+    """
+    angle = np.asarray(angle, np.float64)
+    if len(angle) < 3:
+        return 0.0
+    step = float(np.median(np.diff(time_s)))
+    second = np.abs(np.diff(angle, 2)) / step**2
+    return float(np.nanmax(second)) if np.isfinite(second).any() else 0.0
+
+
 def early_pull(ctx: RepContext, fraction: float) -> slice:
     """The pull's first part: from the end of the still set-up (where the trunk began the
     tipping that ran into the bar leaving the floor) to ``fraction`` of the way from the
@@ -244,6 +264,9 @@ def check_hips_rise_early(ctx: RepContext) -> Fault | NotJudged | None:
         return NotJudged("the shoulders or hips were outside the picture as the bar left the floor")
     if np.nanmax(np.abs(trunk[window])) > MAX_TRUNK_DEG:  # past horizontal: the shoulder or hip landmark is misplaced
         return NotJudged("the line from hips to shoulders was lost as the bar left the floor")
+    around = slice(max(window.start - 1, 0), window.stop + 1)
+    if peak_angular_acceleration(trunk[around], ctx.time_s[around]) > MAX_TRUNK_ACCELERATION_DEG_S2:
+        return NotJudged("the line from hips to shoulders jumped about as the bar left the floor")
     if not start_value >= MIN_START_LEAN_DEG:
         return None  # standing, not at the bar: the start of the pull was missed
     rise = float(np.nanmax(trunk[window]) - start_value)
