@@ -16,7 +16,13 @@ Faults
 ``hips_rise_early``  the hips shoot up before the shoulders as the bar leaves
     the floor: the trunk tips toward horizontal during the first part of the
     pull. Measured as the largest increase of trunk inclination (degrees) over
-    the first 40 % of the pull, relative to the set-up.
+    the early pull, relative to the end of the still set-up. Where the bar is
+    followed, the early pull runs from where the trunk began the tipping that
+    ran into the bar leaving the floor (hips shooting up happen mostly while
+    the bar is still down) to 40 % of the way from the lift-off to lockout;
+    without the bar, over the first 40 % of the pull from the hips' rise.
+    Not judged where the trunk line was seen on too few frames, or jumped
+    (turned faster than a body can: a misplaced landmark).
 ``squatted_start``  the lifter starts the pull with the hips too low, like a
     squat: hips at or below knee height with the trunk nearly upright. Measured
     as the trunk inclination at the start of the pull (degrees from vertical),
