@@ -107,3 +107,16 @@ def test_without_the_bar_the_hips_say_where_the_pull_starts():
     window = early_pull(ctx, 0.4)
     assert window.start >= SET + 12  # from the hips' lowest point (pull_start), not from the bar
     assert check_hips_rise_early(_ctx(TOGETHER, bar=None)) is None
+
+
+def test_a_back_lost_while_it_still_tipped_forward_is_not_judged():
+    # Seen over most of the early pull, but lost at 82° while still tipping: how far it went is unknown.
+    trunk = _piecewise([(0, 70.0), (SET, 70.0), (SET + 16, 90.0), (SET + 20, 90.0), (LOCKOUT, 2.0), (DOWN, 2.0),
+                        (N - 5, 70.0)])
+    trunk[SET + 13:LOCKOUT] = np.nan
+    verdict = check_hips_rise_early(_ctx(trunk))
+    assert isinstance(verdict, NotJudged) and "tipped forward" in verdict.reason
+    # Lost only after it had stopped tipping: judged from what was seen.
+    trunk = HIPS_FIRST.copy()
+    trunk[SET + 14:LOCKOUT] = np.nan
+    assert isinstance(check_hips_rise_early(_ctx(trunk)), Fault)

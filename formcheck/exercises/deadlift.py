@@ -244,6 +244,28 @@ def peak_angular_acceleration(angle: np.ndarray, time_s: np.ndarray) -> float:
     return float(np.nanmax(second)) if np.isfinite(second).any() else 0.0
 
 
+def lost_while_tipping(trunk: np.ndarray, time_s: np.ndarray) -> bool:
+    """True when the trunk line was lost before the end of ``trunk`` while it was
+    still tipping further toward horizontal (its last seen value the highest, reached
+    faster than ``TIPPING_DEG_S`` over the last two seen frames): how far it went is
+    unknown.
+
+    >>> t = np.arange(6) / 30.0
+    >>> lost_while_tipping(np.array([70, 70, 72, 76, np.nan, np.nan]), t)
+    True
+    >>> lost_while_tipping(np.array([70, 70, 70, 70, np.nan, np.nan]), t)
+    False
+    >>> lost_while_tipping(np.array([70, 86, 84, 85, np.nan, np.nan]), t)  # past its peak: jitter
+    False
+    """
+    seen = np.flatnonzero(np.isfinite(trunk))
+    if len(seen) < 2 or seen[-1] == len(trunk) - 1:
+        return False
+    a, b = seen[-2], seen[-1]
+    rising = (trunk[b] - trunk[a]) / (time_s[b] - time_s[a]) > TIPPING_DEG_S
+    return bool(rising and trunk[b] >= np.nanmax(trunk))
+
+
 def early_pull(ctx: RepContext, fraction: float) -> slice:
     """The pull's first part: from the end of the still set-up (where the trunk began the
     tipping that ran into the bar leaving the floor) to ``fraction`` of the way from the
@@ -265,6 +287,8 @@ def check_hips_rise_early(ctx: RepContext) -> Fault | NotJudged | None:
         return NotJudged("the lifter's back was lost from view as the bar left the floor")
     if not np.isfinite(start_value):
         return None
+    if lost_while_tipping(trunk[window], ctx.time_s[window]):
+        return NotJudged("the lifter's back was lost from view as it tipped forward")
     frames = np.arange(window.start, window.stop)
     if outside_share(ctx.signals, ("shoulder", "hip"), frames) > MAX_OUTSIDE_SHARE:
         return NotJudged("the shoulders or hips were outside the picture as the bar left the floor")
