@@ -23,7 +23,7 @@ import pytest
 
 from formcheck.pose import landmarks as lm
 from formcheck.exercises import EXERCISES
-from formcheck.faults import RepContext
+from formcheck.faults import Fault, NotJudged, RepContext
 from formcheck.pose.filters import smooth_track
 from formcheck.measure.kinematics import compute_kinematics, midpoint
 from formcheck.reps import Rep, segment_reps
@@ -43,6 +43,7 @@ from formcheck.spine import (
     kink_angle,
     load_at_hips,
     rep_summary,
+    spine_hold_frames,
     station_fractions,
 )
 from formcheck.pose.track import TRUNK_STATIONS, PoseTrack
@@ -307,6 +308,42 @@ def test_lumbar_flexion_check_flags_rounded_not_flat(flat_and_rounded):
     faults = [check_lumbar_flexion(context(kin_r, rep, spine_r)) for rep in reps_r]
     assert all(f is not None and f.code == "lumbar_flexion" for f in faults)
     assert all("lower back" in f.cue for f in faults)
+
+
+def _with_flexion(spine, flexion, confidence=None):
+    return dataclasses.replace(spine, lumbar_flexion_deg=flexion,
+                               confidence=spine.confidence if confidence is None else confidence)
+
+
+def test_a_flickering_rounded_reading_is_not_judged_but_the_same_rounding_held_is(flat_and_rounded):
+    """A flat back whose outline flips to 35° rounded for a few frames at a time (phones on the
+    floor close by) is not graded; the same 35° held steadily is a fault."""
+    (_, kin, reps, spine), _ = flat_and_rounded
+    hold = spine_hold_frames(kin.time_s)
+    frame = np.arange(len(spine))
+    flipping = np.where((frame // hold) % 2 == 1, 35.0, 0.0)
+    steady = np.full(len(spine), 35.0)
+    for rep in reps:
+        withheld = check_lumbar_flexion(context(kin, rep, _with_flexion(spine, flipping)))
+        assert isinstance(withheld, NotJudged) and "flickered" in withheld.reason and "hip height" in withheld.reason
+        graded = check_lumbar_flexion(context(kin, rep, _with_flexion(spine, steady)))
+        assert isinstance(graded, Fault) and graded.severity == "fault"
+
+
+def test_rounding_seen_only_where_the_outline_is_unclear_is_not_judged(flat_and_rounded):
+    """Clearly seen frames hold a flat back before the bottom, the 35° after it is all unclear: not
+    graded. With no clearly seen frame at all (real clips) the rounding is graded as before, and so
+    it is when the clear frames agree."""
+    (_, kin, reps, spine), _ = flat_and_rounded
+    frame = np.arange(len(spine))
+    for rep in reps:
+        rounded_after_bottom = np.where(frame >= rep.bottom, 35.0, 0.0)
+        clear_where_flat = np.where(frame >= rep.bottom, 0.5, 1.0)
+        withheld = check_lumbar_flexion(context(kin, rep, _with_flexion(spine, rounded_after_bottom, clear_where_flat)))
+        assert isinstance(withheld, NotJudged) and "unclear" in withheld.reason
+        for confidence in (np.full(len(spine), 0.5), np.ones(len(spine))):
+            graded = check_lumbar_flexion(context(kin, rep, _with_flexion(spine, rounded_after_bottom, confidence)))
+            assert isinstance(graded, Fault) and graded.severity == "fault"
 
 
 def test_mirrored_lifter_gives_the_same_answer(flat_and_rounded):
