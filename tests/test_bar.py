@@ -10,7 +10,7 @@ import pytest
 
 from formcheck.analysis.offline import AnalysisOptions, analyze_track
 from formcheck.analysis.report import Report, read_frames_csv
-from formcheck.measure.bar import rep_bar_events, rep_bar_metrics
+from formcheck.measure.bar import SCALE_WITHHELD, SCALED_METRICS, rep_bar_events, rep_bar_metrics
 from formcheck.pose.plate import path as plate_path_module
 from formcheck.pose.plate.detect import ASPECT, FIELDS, RADIUS, SCORE, plate_candidates, trunk_px
 from formcheck.pose.plate.finder import PlateFinder, with_plate_path
@@ -183,6 +183,18 @@ def test_rep_events_and_speed_of_a_known_bar_path():
     assert m["bar_drift_cm"] == pytest.approx(3.0 * 0.5 / 0.5, abs=0.2)
 
 
+def test_one_noisy_frame_neither_sets_the_drift_nor_flips_its_sign():
+    """Drift was the signed value of the largest deviation: one wrong frame 6 cm back
+    outweighed a held 3 cm forward. It is now a deviation held for ``DRIFT_HOLD_S``."""
+    t = np.arange(0, 5, 1 / 30)
+    h = 0.225 + np.clip(0.4 * (t - 1.0), 0, 0.5) - np.clip(0.5 * (t - 3.5), 0, 0.5)
+    f = 0.03 * (h - 0.225) / 0.5
+    glitch = f.copy()
+    glitch[int(2.0 * 30)] = -0.06
+    assert rep_bar_metrics(t, h, glitch, 0, len(t) - 1)["bar_drift_cm"] == pytest.approx(3.0, abs=0.2)
+    assert rep_bar_metrics(t, h, -f, 0, len(t) - 1)["bar_drift_cm"] == pytest.approx(-3.0, abs=0.2)
+
+
 def _track_with_true_plate(spec: SynthSpec) -> tuple[PoseTrack, object]:
     """A noisy synthetic track (no rendering) whose plate is the rendered truth's."""
     truth = make_truth(spec)
@@ -253,6 +265,21 @@ def test_report_and_angles_csv_carry_the_bar(bar_track, tmp_path):
     # The truth file carries the same keys for the rendered bar.
     summary = truth.summary()
     assert all("mean_concentric_velocity_m_s" in rep for rep in summary["reps"])
+
+
+@pytest.mark.parametrize("plate, words", [({"aspect": 0.93}, "at an angle"), ({"radius_px": 28.0}, "small in the picture")])
+def test_speed_and_drift_are_withheld_where_the_plate_says_its_scale_is_unreliable(bar_track, plate, words):
+    """A plate seen at an angle (camera turned, or low and tilted up) or small in the picture:
+    no speed or drift, a note saying why; the rep and its events stay."""
+    track, _, trusted = bar_track
+    assert not any(SCALE_WITHHELD in note for note in trusted.notes)
+    doubtful = dataclasses.replace(track, meta={**track.meta, "plate": {**track.meta["plate"], **plate}})
+    report = analyze_track(doubtful, AnalysisOptions(exercise="deadlift"))
+    assert report.rep_count == trusted.rep_count
+    assert all(key not in rep.metrics for rep in report.reps for key in SCALED_METRICS)
+    assert all(np.isfinite(rep.metrics["bar_rise_m"]) for rep in report.reps)
+    [note] = [n for n in report.notes if n.endswith(SCALE_WITHHELD)]
+    assert words in note
 
 
 def test_a_track_without_a_plate_reports_no_bar_keys(bar_track):

@@ -19,7 +19,7 @@ from formcheck.exercises.base import Exercise, tempo_metrics
 from formcheck.faults.catalogue import CAMERA_VIEW, cue_sort_key, entry, is_info
 from formcheck.measure.signals import UNITS as LANDMARK_UNITS
 from formcheck.measure.signals import landmark_signals
-from formcheck.measure.bar import DEFAULT_PLATE_DIAMETER_M, bar_signals
+from formcheck.measure.bar import DEFAULT_PLATE_DIAMETER_M, SCALED_METRICS, bar_signals, scale_withheld_reason
 from formcheck.measure.bar import UNITS as BAR_UNITS
 from formcheck.faults import Fault, NotJudged, RepContext, Threshold
 from formcheck.pose.filters import smooth_track
@@ -86,6 +86,8 @@ def analyze_track(track: PoseTrack, options: AnalysisOptions = AnalysisOptions()
         notes.append(f"the lifter was found in only {detected_fraction:.0%} of frames; results may be incomplete")
     if not reps:
         notes.append(_why_no_reps(kin, depth, exercise))
+    if reps and kin.meta.get("bar_scale_withheld"):
+        notes.append(kin.meta["bar_scale_withheld"])
 
     thresholds = dict(exercise.thresholds)
     if options.thresholds and name in options.thresholds:
@@ -162,6 +164,7 @@ def _measure(track: PoseTrack, options: AnalysisOptions) -> tuple[PoseTrack, Kin
     kin = compute_kinematics(smoothed, view=options.view)
     kin.signals.update(landmark_signals(smoothed))  # knees caving in, hips shifting, heels lifting
     kin.signals.update(bar_signals(smoothed, kin.facing, options.plate_diameter_m))  # only with a plate followed
+    kin.meta["bar_scale_withheld"] = scale_withheld_reason(smoothed) if "bar_height" in kin.signals else ""
     return smoothed, kin
 
 
@@ -214,6 +217,9 @@ def assess_rep(
     t = kin.time_s
     last = len(t) - 1
     metrics = exercise.metrics(ctx)
+    if kin.meta.get("bar_scale_withheld"):  # the plate's scale is not to be trusted here
+        for key in SCALED_METRICS:
+            metrics.pop(key, None)
     if spine_rep is not None:
         metrics.update(spine_rep.metrics())
     # Tempo: the way down and the way up, each timed over 5–95 % of its range.

@@ -18,7 +18,7 @@ import numpy as np
 from formcheck.analysis.offline import assess_rep
 from formcheck.exercises import EXERCISES, get_exercise, posture_vote
 from formcheck.measure.signals import landmark_signals
-from formcheck.measure.bar import DEFAULT_PLATE_DIAMETER_M, bar_signals, rep_bar_metrics
+from formcheck.measure.bar import DEFAULT_PLATE_DIAMETER_M, bar_signals, rep_bar_metrics, scale_withheld_reason
 from formcheck.pose.filters import OneEuroFilter
 from formcheck.measure.kinematics import compute_kinematics
 from formcheck.analysis.report import RepResult
@@ -115,6 +115,7 @@ class StreamingAnalyzer:
         kin = compute_kinematics(track)
         kin.signals.update(landmark_signals(track))
         kin.signals.update(bar_signals(track, kin.facing, self.plate_diameter_m))  # with the plate followed
+        kin.meta["bar_scale_withheld"] = scale_withheld_reason(track) if "bar_height" in kin.signals else ""
         self._track = track
         finished = None
         depth_now = float("nan")
@@ -170,7 +171,7 @@ class StreamingAnalyzer:
         recent = t >= t[-1] - BAR_TRAIL_S
         x, y, radius = pose.plate[:3]
         last = {}
-        if self.reps and self.reps[-1].start_frame - offset >= 0:
+        if self.reps and self.reps[-1].start_frame - offset >= 0 and not kin.meta.get("bar_scale_withheld"):
             last = rep_bar_metrics(t, kin["bar_height"], kin["bar_forward"], self.reps[-1].start_frame - offset, len(t) - 1)
         return {
             "bar": np.array([x, y, radius]) if np.isfinite(x) else None,

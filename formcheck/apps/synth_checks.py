@@ -232,9 +232,14 @@ def rep_path_error_cm(time_s: np.ndarray, height: np.ndarray, forward: np.ndarra
 
 def bar_path_pairs(report: Report, truth, pairs: Mapping[int, int]) -> dict[str, list]:
     """``{"bar_path_cm": [[error, 0.0], …]}`` per matched truth rep where both sides have a bar
-    (:func:`rep_path_error_cm`; the truth side is 0: the path error is a distance)."""
+    and the report stands by its scale (:func:`rep_path_error_cm`; the truth side is 0: the path
+    error is a distance)."""
+    from formcheck.measure.bar import SCALE_WITHHELD
+
     frames = report.frames
     if "bar_height" not in frames or "bar_forward" not in frames:
+        return {}
+    if any(note.endswith(SCALE_WITHHELD) for note in report.notes):  # the report does not stand by this bar's scale
         return {}
     errors = [rep_path_error_cm(truth.time_s, frames["bar_height"], frames["bar_forward"], truth, i)
               for i in sorted(pairs)]

@@ -58,6 +58,17 @@ CUTOFF_HZ = 6.0
 #: a wrong circle must not move them (the set-up's hold is short: a rep's window may
 #: hold only a few frames of the bar resting before the pull).
 TOP_HOLD_S, SETUP_HOLD_S = 0.1, 0.05
+#: The drift is a deviation the bar holds this long (s): one noisy frame must not set it (or its sign).
+DRIFT_HOLD_S = 0.1
+#: Speed and drift are withheld where the plate says its scale cannot be trusted: seen at an
+#: angle (minor/major axis below this: a camera turned off the side, or low and tilted up,
+#: where the plate's distance changes through the pull), or small in the picture (radius in px).
+MIN_TRUSTED_ASPECT = 0.955
+MIN_TRUSTED_RADIUS_PX = 35.0
+#: The per-rep metrics that rest on the scale (withheld together; the rise and the events stay).
+SCALED_METRICS = ("mean_concentric_velocity_m_s", "peak_concentric_velocity_m_s", "bar_drift_cm")
+#: How the report's note on a withheld scale ends (scorers look for it).
+SCALE_WITHHELD = "bar speed and drift not reported"
 
 UNITS: dict[str, str] = {
     "bar_x": "px",
@@ -102,6 +113,32 @@ def plate_aspect(track: PoseTrack) -> float:
     """Minor/major axis ratio of the plate's ellipse (1 when not known)."""
     aspect = (track.meta.get("plate") or {}).get("aspect")
     return float(aspect) if aspect else 1.0
+
+
+def scale_withheld_reason(track: PoseTrack) -> str:
+    """Why the bar's speed and drift cannot be trusted in this clip ("" when they can),
+    from the plate's own evidence: its ellipse's aspect and its radius in pixels.
+
+    Rendered deadlifts (``synthetic_grid.py --rescore``): a phone on the floor close by,
+    tilted up, sees the plate at aspect 0.91–0.95 and read speeds up to 0.99 m/s wrong; a
+    camera turned 30° at 0.95 gave 5–9 cm path errors; a plate 29 px in radius read 0.68
+    m/s wrong. Square-on side views see 0.96–0.99.
+
+    >>> from formcheck.pose.track import PoseTrack
+    >>> scale_withheld_reason(PoseTrack.empty((640, 480), {"plate": {"radius_px": 30.0, "aspect": 0.98}}))
+    'the plate is small in the picture (30 px across its radius): bar speed and drift not reported'
+    >>> scale_withheld_reason(PoseTrack.empty((640, 480), {"plate": {"radius_px": 60.0, "aspect": 0.98}}))
+    ''
+    """
+    radius, aspect = plate_radius_px(track), plate_aspect(track)
+    if not np.isfinite(radius):
+        return ""
+    if aspect < MIN_TRUSTED_ASPECT:
+        return (f"the plate is seen at an angle (its outline {aspect:.2f} as wide as tall: camera turned or "
+                f"tilted): {SCALE_WITHHELD}")
+    if radius < MIN_TRUSTED_RADIUS_PX:
+        return f"the plate is small in the picture ({radius:.0f} px across its radius): {SCALE_WITHHELD}"
+    return ""
 
 
 def bar_signals(track: PoseTrack, facing: int, plate_diameter_m: float = DEFAULT_PLATE_DIAMETER_M) -> dict[str, np.ndarray]:
@@ -233,7 +270,11 @@ def rep_bar_metrics(time_s: np.ndarray, height: np.ndarray, forward: np.ndarray,
     off_floor = (t >= ev["floor_s"]) & (t <= (ev["down_s"] if np.isfinite(ev["down_s"]) else t[min(end, len(t) - 1)]))
     leave = int(np.searchsorted(t, ev["floor_s"]))
     reference = f[max(leave - 1, 0)] if np.isfinite(f[max(leave - 1, 0)]) else np.nan
-    moved = f[off_floor] - reference
-    if np.isfinite(moved).any():
-        out["bar_drift_cm"] = 100.0 * float(moved[np.nanargmax(np.abs(moved))])
+    moved = np.where(off_floor, f - reference, np.nan)
+    frames = np.flatnonzero(off_floor)
+    hold = hold_frames(t, DRIFT_HOLD_S)
+    ahead, _ = sustained_max(moved, frames, hold)
+    behind, _ = sustained_min(moved, frames, hold)
+    if np.isfinite(ahead) and np.isfinite(behind):  # the larger of the two held deviations, with its sign
+        out["bar_drift_cm"] = 100.0 * (ahead if abs(ahead) >= abs(behind) else behind)
     return out
