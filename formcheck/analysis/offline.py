@@ -163,9 +163,16 @@ def _measure(track: PoseTrack, options: AnalysisOptions) -> tuple[PoseTrack, Kin
     smoothed = smooth_track(track) if options.smooth else track
     kin = compute_kinematics(smoothed, view=options.view)
     kin.signals.update(landmark_signals(smoothed))  # knees caving in, hips shifting, heels lifting
-    kin.signals.update(bar_signals(smoothed, kin.facing, options.plate_diameter_m))  # only with a plate followed
-    kin.meta["bar_scale_withheld"] = scale_withheld_reason(smoothed) if "bar_height" in kin.signals else ""
+    measure_bar(kin, smoothed, options.plate_diameter_m)
     return smoothed, kin
+
+
+def measure_bar(kin: Kinematics, track: PoseTrack, plate_diameter_m: float) -> None:
+    """Add the bar's per-frame signals to ``kin`` (only with a plate followed) and, in
+    ``kin.meta["bar_scale_withheld"]``, why its speed and drift are not to be trusted
+    ("" when they are). Offline and live both measure the bar here."""
+    kin.signals.update(bar_signals(track, kin.facing, plate_diameter_m))
+    kin.meta["bar_scale_withheld"] = scale_withheld_reason(track) if "bar_height" in kin.signals else ""
 
 
 def _reps(

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from formcheck.analysis.offline import assess_rep
+from formcheck.analysis.offline import assess_rep, measure_bar
 from formcheck.exercises import EXERCISES, get_exercise, posture_vote
 from formcheck.measure.signals import landmark_signals
-from formcheck.measure.bar import DEFAULT_PLATE_DIAMETER_M, bar_signals, rep_bar_metrics, scale_withheld_reason
+from formcheck.measure.bar import DEFAULT_PLATE_DIAMETER_M, rep_bar_metrics
 from formcheck.pose.filters import OneEuroFilter
 from formcheck.measure.kinematics import compute_kinematics
 from formcheck.analysis.report import RepResult
@@ -114,8 +114,7 @@ class StreamingAnalyzer:
         offset = self._frames_seen - len(track)  # global frame number of buffer index 0
         kin = compute_kinematics(track)
         kin.signals.update(landmark_signals(track))
-        kin.signals.update(bar_signals(track, kin.facing, self.plate_diameter_m))  # with the plate followed
-        kin.meta["bar_scale_withheld"] = scale_withheld_reason(track) if "bar_height" in kin.signals else ""
+        measure_bar(kin, track, self.plate_diameter_m)
         self._track = track
         finished = None
         depth_now = float("nan")

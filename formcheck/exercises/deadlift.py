@@ -229,8 +229,7 @@ def tipping_start(trunk: np.ndarray, time_s: np.ndarray, frame: int, earliest: i
     6
     """
     speed = np.gradient(np.asarray(trunk, np.float64), time_s)
-    lookback = int(round(TIPPING_LOOKBACK_S / max(float(np.median(np.diff(time_s))), 1e-6)))
-    bound = max(earliest, frame - lookback, 0)
+    bound = max(earliest, frame - hold_frames(time_s, TIPPING_LOOKBACK_S), 0)
     start = frame
     while start > bound and speed[start - 1] > TIPPING_DEG_S:
         start -= 1
